@@ -1,0 +1,19 @@
+// Command aip-issuer; see internal/commands/issuercmd for its commands.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aip-project/aip/internal/cli"
+	"github.com/aip-project/aip/internal/commands/issuercmd"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, issuercmd.Root(), cli.OSEnv(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}

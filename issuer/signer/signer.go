@@ -1,0 +1,44 @@
+// Package signer holds the issuer's signing keys behind one interface, with
+// two implementations: Vault transit (production: keys never leave Vault)
+// and a local key file (the embedded single-machine default).
+//
+// It never logs or returns private key material.
+package signer
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"time"
+)
+
+// Algorithms a Signer may use (JOSE names).
+const (
+	EdDSA = "EdDSA"
+	ES256 = "ES256"
+)
+
+// ErrUnavailable means the key backend (e.g. Vault) cannot be reached; the
+// issuer answers 503 and signs nothing.
+var ErrUnavailable = errors.New("signing backend unavailable")
+
+// Key is a public verification key.
+type Key struct {
+	ID        string // kid
+	Algorithm string // EdDSA or ES256
+	Public    crypto.PublicKey
+	// NotAfter, when set, is when the key stops being published (retired
+	// keys stay published until every token they signed has expired).
+	NotAfter time.Time
+}
+
+// Signer signs JWS signing inputs with the current key.
+type Signer interface {
+	// Current returns the key new signatures are made with.
+	Current(ctx context.Context) (Key, error)
+	// Sign signs signingInput (the JWS "header.payload") with key kid and
+	// returns the raw JWS signature (64 bytes for EdDSA, r||s for ES256).
+	Sign(ctx context.Context, kid string, signingInput []byte) ([]byte, error)
+	// PublicKeys returns every key to publish in the JWKS, current first.
+	PublicKeys(ctx context.Context) ([]Key, error)
+}
