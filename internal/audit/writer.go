@@ -1,0 +1,145 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// SyncPolicy says when a file-backed Writer calls fsync.
+type SyncPolicy int
+
+const (
+	// SyncNone (the default) leaves flushing to the operating system. Every
+	// record still goes out in one write call, so a crash of the process
+	// leaves at most one partial line; a crash of the machine may lose the
+	// records the OS had not yet written.
+	SyncNone SyncPolicy = iota
+	// SyncEveryRecord fsyncs after each record: nothing acknowledged is
+	// lost, at the cost of a disk flush per decision.
+	SyncEveryRecord
+)
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("audit log closed")
+
+// Config configures a Writer. The zero value is usable.
+type Config struct {
+	// Sync is the fsync policy of a file-backed Writer; default SyncNone.
+	Sync SyncPolicy
+	// Now is the clock for record timestamps; default time.Now.
+	Now func() time.Time
+	// Logger receives recovery notes (never record contents); default
+	// discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Writer appends chained records. It is safe for concurrent use; records
+// are chained in the order Append calls take the lock.
+type Writer struct {
+	mu     sync.Mutex
+	cfg    Config
+	out    io.Writer
+	file   *os.File // set when the Writer owns a file
+	seq    uint64
+	prev   string
+	err    error // sticky: after a failed write the chain's end is unknown
+	closed bool
+}
+
+// NewWriter returns a Writer that starts a new chain (at Genesis) on out.
+func NewWriter(out io.Writer, cfg Config) *Writer {
+	return &Writer{cfg: cfg.withDefaults(), out: out, prev: Genesis}
+}
+
+// Append fills in rec's seq, prev_hash, hash and (when zero) timestamp,
+// writes it as one line and returns it as written. After a failed write
+// every later Append fails too: the caller must treat that as a failure to
+// audit (the enforcer denies), not retry into a possibly broken line.
+func (w *Writer) Append(rec Record) (Record, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return Record{}, ErrClosed
+	case w.err != nil:
+		return Record{}, w.err
+	}
+	if rec.Timestamp.IsZero() {
+		rec.Timestamp = w.cfg.Now()
+	}
+	rec.Timestamp = rec.Timestamp.UTC()
+	rec.Seq, rec.PrevHash = w.seq+1, w.prev
+	line, hash, err := sealRecord(rec)
+	if err != nil {
+		return Record{}, fmt.Errorf("append audit record: %w", err)
+	}
+	if _, err := w.out.Write(line); err != nil {
+		w.err = fmt.Errorf("append audit record: write: %w", err)
+		return Record{}, w.err
+	}
+	if w.file != nil && w.cfg.Sync == SyncEveryRecord {
+		if err := w.file.Sync(); err != nil {
+			w.err = fmt.Errorf("append audit record: sync: %w", err)
+			return Record{}, w.err
+		}
+	}
+	w.seq, w.prev, rec.Hash = rec.Seq, hash, hash
+	return rec, nil
+}
+
+// Head returns the seq and hash of the last record written (0 and Genesis
+// for an empty chain). Keeping it elsewhere lets Verify's result be checked
+// against records cut from the end of the file.
+func (w *Writer) Head() (seq uint64, hash string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seq, w.prev
+}
+
+// Sync flushes a file-backed Writer to disk; it is a no-op otherwise.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.file == nil || w.closed {
+		return nil
+	}
+	if err := w.file.Sync(); err != nil {
+		return fmt.Errorf("sync audit log: %w", err)
+	}
+	return nil
+}
+
+// Close syncs and closes the file a Writer opened; it does not close an
+// io.Writer given to NewWriter. Close is idempotent.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.file == nil {
+		return nil
+	}
+	serr := w.file.Sync()
+	cerr := w.file.Close()
+	if err := errors.Join(serr, cerr); err != nil {
+		return fmt.Errorf("close audit log: %w", err)
+	}
+	return nil
+}
