@@ -1,0 +1,8 @@
+// Package jwk holds what aip needs of JSON Web Keys and JWS algorithms: the
+// algorithm allowlist (EdDSA with Ed25519, ES256 with P-256), RFC 7638 key
+// thumbprints (the kid of local keys, the jkt of DPoP keys, the
+// public_key_thumbprint of agents), constant-time thumbprint comparison, and
+// raw JWS signatures made or checked with a key in hand.
+//
+// It never logs, and never returns private key material in a JWK.
+package jwk
