@@ -74,6 +74,8 @@ func (c Code) Message() string {
 }
 
 // Token error values carried in data.token_error of a -32009 error.
+//
+//nolint:gosec // names of token errors, not credentials
 const (
 	TokenErrorReplayDetected = "replay_detected"
 	TokenErrorExpired        = "token_expired"

@@ -4,7 +4,7 @@ import "sort"
 
 // builtins are patterns a policy may use by name alone ({name: aws_access_key}).
 // They favour precision: each matches a documented, prefixed token format.
-var builtins = map[string]string{
+var builtins = map[string]string{ //nolint:gosec // detection patterns, not credentials
 	// AWS access key ids (long-term AKIA, temporary ASIA).
 	"aws_access_key": `\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
 	// GitHub tokens: personal, OAuth, user-to-server, server-to-server, refresh; and fine-grained PATs.

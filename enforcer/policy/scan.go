@@ -10,7 +10,7 @@ const maxArgDepth = 64
 
 // tokenSeparators split longer strings (shell commands, flags) into
 // words that are checked as paths too.
-const tokenSeparators = " \t\r\n\"'`;|&<>(),="
+const tokenSeparators = " \t\r\n\"'`;|&<>(),=" //nolint:gosec // shell word separators, not a credential
 
 // scanProtected reports the first argument (as a key path such as
 // "files[1]") whose value or key refers to a protected path, and the

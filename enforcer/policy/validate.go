@@ -162,7 +162,7 @@ func validSchemaHash(h string) bool {
 	}
 	for i := 0; i < len(hex); i++ {
 		c := hex[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
 		}
 	}

@@ -81,7 +81,7 @@ func openLine(line []byte) (f chainFields, ok bool, err error) {
 		return f, false, fmt.Errorf("%w: not valid JSON", errMalformed)
 	}
 	if _, err := jcs.Transform(line); err != nil { // also refuses duplicate names
-		return f, false, fmt.Errorf("%w: %v", errMalformed, err)
+		return f, false, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
@@ -99,11 +99,11 @@ func openLine(line []byte) (f chainFields, ok bool, err error) {
 	delete(m, "hash")
 	body, err := json.Marshal(m)
 	if err != nil {
-		return f, false, fmt.Errorf("%w: %v", errMalformed, err)
+		return f, false, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	sum, err := canonicalSHA256(body)
 	if err != nil {
-		return f, false, fmt.Errorf("%w: %v", errMalformed, err)
+		return f, false, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	return f, sum == f.Hash, nil
 }

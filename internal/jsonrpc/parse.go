@@ -80,7 +80,7 @@ func parseObject(b []byte) (Message, *ProtocolError) {
 	var bad *ProtocolError
 	_ = eachMember(b, func(name, value []byte) error {
 		if bad != nil {
-			return nil
+			return nil //nolint:nilerr // keep scanning for the id; the first problem is kept in bad
 		}
 		if p := f.slot(name); p != nil {
 			if *p != nil {

@@ -115,7 +115,7 @@ func waitFor(p *process, timeout time.Duration, cond func() error) error {
 			return nil
 		}
 		if p != nil && p.exited() {
-			return fmt.Errorf("%s exited early (%v); last check: %w\n%s", p.name, p.err, last, p.logTail(3000))
+			return fmt.Errorf("%s exited early (%w); last check: %w\n%s", p.name, p.err, last, p.logTail(3000))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready after %v: %w", nameOf(p), timeout, last)
