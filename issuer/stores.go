@@ -1,0 +1,62 @@
+package issuer
+
+import (
+	"crypto/tls"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aip-project/aip/issuer/config"
+	"github.com/aip-project/aip/issuer/registry"
+	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/issuer/token"
+)
+
+// stores are the registry, revocations and DPoP jti cache of one backend.
+type stores struct {
+	registry    registry.Store
+	revocations revocation.Store
+	replay      token.ReplayCache
+	close       func() error
+}
+
+// openStores opens the backend chosen by c.Type.
+func openStores(c config.Store, now func() time.Time) (*stores, error) {
+	switch c.Type {
+	case config.StoreTypeRedis:
+		opts := &redis.UniversalOptions{Addrs: c.Addrs, Username: c.Username, Password: c.Password, DB: c.DB,
+			MasterName: c.MasterName, DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second}
+		if c.TLS {
+			opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		client := redis.NewUniversalClient(opts)
+		reg, err := registry.NewRedis(registry.RedisConfig{Client: client, Prefix: c.Prefix + ":registry", Now: now})
+		if err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis registry: %w", err)
+		}
+		revs, err := revocation.NewRedis(revocation.RedisConfig{Client: client, Prefix: c.Prefix + ":revocations",
+			Channel: c.Prefix + ":revocations", Now: now})
+		if err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis revocations: %w", err)
+		}
+		return &stores{registry: reg, revocations: revs, replay: token.RedisReplay{Client: client, Prefix: c.Prefix + ":jti:"},
+			close: client.Close}, nil
+	default:
+		if err := os.MkdirAll(c.Path, 0o700); err != nil {
+			return nil, fmt.Errorf("store directory: %w", err)
+		}
+		reg, err := registry.OpenFile(registry.FileConfig{Path: storeDir(c, "registry.json"), Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("file registry: %w", err)
+		}
+		revs, err := revocation.NewLocal(revocation.LocalConfig{Path: storeDir(c, "revocations.json"), Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("file revocations: %w", err)
+		}
+		return &stores{registry: reg, revocations: revs, replay: &token.MemoryReplay{Now: now}, close: func() error { return nil }}, nil
+	}
+}
