@@ -1,10 +1,10 @@
 package dlp
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 )
 
 // Scope says which traffic a pattern applies to.
@@ -52,8 +52,42 @@ type Config struct {
 	DetectEncoding bool
 }
 
-// Compile checks cfg and builds its Scanner. The error lists every problem,
-// each with its key path relative to the dlp section
+// Problem is one mistake in a Config, with its key path relative to the
+// dlp section ("patterns[1].regex").
+type Problem struct {
+	Path    string
+	Message string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Message }
+
+// ConfigError lists every problem of a Config; Compile returns it, so a
+// policy validator can report each problem under its own key path.
+type ConfigError struct {
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("dlp config: ")
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// IsBuiltin reports whether name is a built-in pattern a Pattern may use
+// without a Regex.
+func IsBuiltin(name string) bool {
+	_, ok := builtins[name]
+	return ok
+}
+
+// Compile checks cfg and builds its Scanner. The error is a *ConfigError
+// listing every problem, each with its key path relative to the dlp section
 // (patterns[1].regex: ...).
 func Compile(cfg Config) (*Scanner, error) {
 	s := &Scanner{
@@ -62,20 +96,21 @@ func Compile(cfg Config) (*Scanner, error) {
 		onRequest:      cfg.OnRequestMatch,
 		detectEncoding: cfg.DetectEncoding,
 	}
-	var errs []error
+	var errs []Problem
 	switch s.onRequest {
 	case "":
 		s.onRequest = ActionBlock
 	case ActionBlock, ActionRedact, ActionWarn:
 	default:
-		errs = append(errs, fmt.Errorf("on_request_match: %q is not block, redact or warn", cfg.OnRequestMatch))
+		errs = append(errs, Problem{"on_request_match", fmt.Sprintf("%q is not block, redact or warn", cfg.OnRequestMatch)})
 	}
 	var req, resp []rule
 	seen := make(map[string]bool, len(cfg.Patterns))
 	for i, p := range cfg.Patterns {
 		r, perrs := compilePattern(p, seen)
 		for _, e := range perrs {
-			errs = append(errs, fmt.Errorf("patterns[%d].%w", i, e))
+			e.Path = fmt.Sprintf("patterns[%d].%s", i, e.Path)
+			errs = append(errs, e)
 		}
 		if len(perrs) > 0 {
 			continue
@@ -87,42 +122,43 @@ func Compile(cfg Config) (*Scanner, error) {
 			resp = append(resp, r)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("dlp config: %w", err)
+	if len(errs) > 0 {
+		return nil, &ConfigError{Problems: errs}
 	}
 	s.request, s.response = newRuleSet(req), newRuleSet(resp)
 	return s, nil
 }
 
-func compilePattern(p Pattern, seen map[string]bool) (rule, []error) {
-	var errs []error
+func compilePattern(p Pattern, seen map[string]bool) (rule, []Problem) {
+	var errs []Problem
 	switch {
 	case p.Name == "":
-		errs = append(errs, errors.New("name: required"))
+		errs = append(errs, Problem{"name", "required"})
 	case seen[p.Name]:
-		errs = append(errs, fmt.Errorf("name: %q is used by an earlier pattern", p.Name))
+		errs = append(errs, Problem{"name", fmt.Sprintf("duplicate: %q is used by an earlier pattern", p.Name)})
 	}
 	seen[p.Name] = true
 	switch p.Scope {
 	case "", ScopeRequest, ScopeResponse, ScopeAll:
 	default:
-		errs = append(errs, fmt.Errorf("scope: %q is not request, response or all", p.Scope))
+		errs = append(errs, Problem{"scope", fmt.Sprintf("%q is not request, response or all", p.Scope)})
 	}
 	expr := p.Regex
 	if expr == "" {
 		b, ok := builtins[p.Name]
 		if !ok {
-			errs = append(errs, fmt.Errorf("regex: required (%q is not a built-in pattern)", p.Name))
+			errs = append(errs, Problem{"regex", fmt.Sprintf("required (%q is not a built-in pattern; built-ins: %s)",
+				p.Name, strings.Join(Builtins(), ", "))})
 			return rule{}, errs
 		}
 		expr = b
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		return rule{}, append(errs, fmt.Errorf("regex: %w", err))
+		return rule{}, append(errs, Problem{"regex", "invalid RE2 regex: " + err.Error()})
 	}
 	if matchesEmpty(expr) {
-		errs = append(errs, errors.New("regex: matches the empty string, so it would redact everywhere"))
+		errs = append(errs, Problem{"regex", "matches the empty string, so it would redact everywhere"})
 	}
 	return rule{name: p.Name, re: re}, errs
 }

@@ -1,6 +1,7 @@
 package dlp
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestCompileErrors(t *testing.T) {
 		{"matches empty", Config{Patterns: []Pattern{{Name: "a", Regex: "x*"}}}, []string{"patterns[0].regex: matches the empty string"}},
 		{"only assertions", Config{Patterns: []Pattern{{Name: "a", Regex: `^\b$`}}}, []string{"patterns[0].regex: matches the empty string"}},
 		{"bad scope", Config{Patterns: []Pattern{{Name: "a", Regex: "x", Scope: "both"}}}, []string{"patterns[0].scope:"}},
-		{"unknown builtin", Config{Patterns: []Pattern{{Name: "nope"}}}, []string{`patterns[0].regex: required ("nope" is not a built-in pattern)`}},
+		{"unknown builtin", Config{Patterns: []Pattern{{Name: "nope"}}}, []string{`patterns[0].regex: required ("nope" is not a built-in pattern; built-ins: anthropic_key, `}},
 		{"bad action", Config{OnRequestMatch: "drop"}, []string{"on_request_match:"}},
 		{"every problem at once", Config{OnRequestMatch: "drop", Patterns: []Pattern{{Regex: "("}, {Name: "b", Regex: "y?", Scope: "x"}}},
 			[]string{"on_request_match:", "patterns[0].name", "patterns[0].regex", "patterns[1].scope", "patterns[1].regex"}},
@@ -36,6 +37,25 @@ func TestCompileErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCompileConfigError(t *testing.T) {
+	_, err := Compile(Config{OnRequestMatch: "drop", Patterns: []Pattern{{Name: "a", Regex: "x*"}, {Name: "jwt"}, {Name: "b", Regex: "(", Scope: "x"}}})
+	var cerr *ConfigError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Compile error %v is not a *ConfigError", err)
+	}
+	var got []string
+	for _, p := range cerr.Problems {
+		got = append(got, p.Path)
+	}
+	want := []string{"on_request_match", "patterns[0].regex", "patterns[2].scope", "patterns[2].regex"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("problem paths = %v, want %v", got, want)
+	}
+	if !IsBuiltin("jwt") || IsBuiltin("nope") {
+		t.Error("IsBuiltin")
 	}
 }
 

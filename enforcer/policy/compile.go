@@ -54,7 +54,8 @@ type Policy struct {
 	rules           map[string]*rule
 	allowAllMethods bool
 	allowedMethods  map[string]struct{}
-	deniedMethods   map[string]struct{}
+	defaultMethods  bool           // allowed_methods not set: DefaultAllowedMethods
+	deniedMethods   map[string]int // normalized method → index in denied_methods
 
 	protected []protectedPath
 	paths     pathResolver
@@ -63,10 +64,12 @@ type Policy struct {
 }
 
 type rule struct {
+	index      int // in spec.tool_rules, for reasons
 	tool       string
 	action     string
 	args       []argRule // sorted by name
 	strict     bool
+	ownStrict  bool  // strict comes from the rule's strict_args, not the default
 	limit      Limit // N == 0: no rate limit
 	schemaHash string
 }
@@ -107,23 +110,25 @@ func Compile(doc *Document, opts Options) (*Policy, error) {
 		allowedTools:   nameSet(s.AllowedTools),
 		rules:          make(map[string]*rule, len(s.ToolRules)),
 		allowedMethods: nameSet(s.AllowedMethods),
-		deniedMethods:  nameSet(s.DeniedMethods),
+		deniedMethods:  nameIndex(s.DeniedMethods),
 		paths:          res,
 		limiter:        opts.RateLimiter,
 		dlp:            s.DLP,
 	}
 	if len(s.AllowedMethods) == 0 {
 		p.allowedMethods = nameSet(DefaultAllowedMethods)
+		p.defaultMethods = true
 	}
 	_, p.allowAllMethods = p.allowedMethods["*"]
 	if p.limiter == nil {
 		p.limiter = NewMemoryLimiter(opts.Now)
 	}
-	for _, tr := range s.ToolRules {
+	for i, tr := range s.ToolRules {
 		r, err := compileRule(tr, s.StrictArgsDefault)
 		if err != nil {
 			return nil, err
 		}
+		r.index = i
 		p.rules[r.tool] = r
 	}
 	if p.protected, err = compileProtected(s.ProtectedPaths, res, opts.PolicyPath); err != nil {
@@ -154,7 +159,7 @@ func compileRule(tr ToolRule, strictDefault bool) (*rule, error) {
 		r.action = ruleAllow
 	}
 	if tr.StrictArgs != nil {
-		r.strict = *tr.StrictArgs
+		r.strict, r.ownStrict = *tr.StrictArgs, true
 	}
 	for name, expr := range tr.AllowArgs {
 		re, err := regexp.Compile(expr)
@@ -172,6 +177,17 @@ func compileRule(tr ToolRule, strictDefault bool) (*rule, error) {
 		r.limit = l
 	}
 	return r, nil
+}
+
+// nameIndex maps each normalized name to its first index in names.
+func nameIndex(names []string) map[string]int {
+	m := make(map[string]int, len(names))
+	for i, n := range names {
+		if _, dup := m[Normalize(n)]; !dup {
+			m[Normalize(n)] = i
+		}
+	}
+	return m
 }
 
 func nameSet(names []string) map[string]struct{} {

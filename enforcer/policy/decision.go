@@ -62,8 +62,10 @@ type Decision struct {
 	Message string
 	// Reason says what a person should change; safe to show the agent.
 	Reason string
-	// Data is the JSON-RPC error's data ({tool, reason, argument} or
-	// {method}); nil when allowed.
+	// Data is the JSON-RPC error's data: {tool, reason} (-32001 and most
+	// tool denials), plus argument for argument and path violations;
+	// {method, reason} for -32006. data.reason is Reason. Nil when allowed.
+	// Neither ever holds an argument value.
 	Data map[string]any
 	// Violation is true when the message broke a rule (also in monitor
 	// mode, where it is still forwarded).
@@ -120,12 +122,12 @@ func (d Decision) AfterApproval(o ApprovalOutcome) Decision {
 	case Approved:
 		return Decision{Action: ActionAllow, Tool: d.Tool, AuditDecision: AuditAllow}
 	case TimedOut:
-		return deny(codes.ApprovalTimeout, RuleToolAsk, d.Tool,
-			"nobody approved the call to "+d.Tool+" in time; retry and approve it, or change the tool's rule from ask",
-			map[string]any{"tool": d.Tool, "reason": "approval timed out"})
+		reason := "nobody approved the call to " + quote(d.Tool) + " in time; retry and approve it, " +
+			"raise the enforcer's --approval-timeout, or change the tool's rule from action: ask"
+		return deny(codes.ApprovalTimeout, RuleToolAsk, d.Tool, reason, map[string]any{"tool": d.Tool, "reason": reason})
 	default:
-		return deny(codes.UserDenied, RuleToolAsk, d.Tool,
-			"a person denied the call to "+d.Tool,
-			map[string]any{"tool": d.Tool, "reason": "denied by approver"})
+		reason := "a person denied the call to " + quote(d.Tool) + " (or no approver is configured); " +
+			"ask them to approve it, or change the tool's rule from action: ask"
+		return deny(codes.UserDenied, RuleToolAsk, d.Tool, reason, map[string]any{"tool": d.Tool, "reason": reason})
 	}
 }

@@ -12,7 +12,23 @@
 // Order for tools/call: rate limit → protected paths → tool_rules (block,
 // ask) → allowed_tools → allow_args → strict_args → allow. In monitor mode
 // violations become ActionAllowMonitor, except rate limits and protected
-// paths. Any error while deciding is a deny (fail closed).
+// paths, which are enforced even when the method tools/call is itself a
+// violation. Any error while deciding is a deny (fail closed).
+//
+// A denial's Reason, repeated in Data["reason"], names the rule by its key
+// path (spec.tool_rules[2], spec.protected_paths[0]) and says what to
+// change. It never holds an argument value.
+//
+// An allow_args regex sees the argument as a string: strings as they are,
+// null as "", booleans as true/false, integers exactly as sent, other
+// numbers in shortest decimal form without exponent (1e3 → 1000), arrays
+// and objects as compact JSON with keys sorted as RFC 8785 sorts them,
+// strings escaped as RFC 8785 does (no HTML escaping: "<" stays "<"), and
+// numbers inside by the same rule as at top level.
+//
+// Signatures: SignYAML sets metadata.signature; Options.TrustedKey makes
+// Compile verify it (ErrSignatureInvalid; LoadFailure gives -32010).
+// ReadPublicKey and ReadPrivateKey read PEM ed25519 keys.
 //
 // Names of tools and methods are compared after Normalize (NFKC, lowercase,
 // no control or format characters, trimmed).
@@ -29,7 +45,7 @@
 //	    request:                   # a JSON-RPC request in YAML
 //	      method: tools/call
 //	      params: {name: read_text_file, arguments: {path: ~/.ssh/id_rsa}}
-//	    repeat: 1                  # optional: send N times, check the last
+//	    repeat: 1                  # optional, 1–10000: send N times, check the last
 //	    expect:                    # only the fields given are checked
 //	      decision: deny           # allow | deny | ask | allow_monitor
 //	      code: -32007

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/aip-project/aip/enforcer/codes"
 )
@@ -15,9 +15,14 @@ const methodToolsCall = "tools/call"
 // Evaluate decides one client→server message: the method check, then for
 // tools/call the tool rules. params is the raw JSON-RPC params. An empty
 // method is a response and passes.
+//
+// In monitor mode a tools/call whose method is itself a violation (left
+// out of allowed_methods, or denied) still goes through the tool checks:
+// rate limits and protected paths are enforced, and ask rules ask; only
+// when they pass is the method violation forwarded as ALLOW_MONITOR.
 func (p *Policy) Evaluate(ctx context.Context, method string, params json.RawMessage) Decision {
 	d := p.CheckMethod(method)
-	if d.Action != ActionAllow || Normalize(method) != methodToolsCall {
+	if d.Action == ActionDeny || Normalize(method) != methodToolsCall {
 		return d
 	}
 	var call struct {
@@ -27,11 +32,15 @@ func (p *Policy) Evaluate(ctx context.Context, method string, params json.RawMes
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.UseNumber()
 	if err := dec.Decode(&call); err != nil {
-		return deny(codes.InvalidParams, RuleParams, "",
-			"tools/call params must be an object {name, arguments} with arguments an object",
-			map[string]any{"reason": "malformed tools/call params"})
+		const reason = "tools/call params must be an object {name, arguments} with arguments an object; fix the client's request"
+		return deny(codes.InvalidParams, RuleParams, "", reason, map[string]any{"reason": reason})
 	}
-	return p.EvaluateToolCall(ctx, call.Name, call.Arguments)
+	td := p.EvaluateToolCall(ctx, call.Name, call.Arguments)
+	if d.Action == ActionAllow || td.Action == ActionDeny || td.Action == ActionAsk {
+		return td
+	}
+	d.Tool = td.Tool // monitor mode: the method violation is what is audited
+	return d
 }
 
 // EvaluateToolCall decides a tools/call, in the AIP order: rate limit →
@@ -40,29 +49,26 @@ func (p *Policy) Evaluate(ctx context.Context, method string, params json.RawMes
 func (p *Policy) EvaluateToolCall(ctx context.Context, name string, args map[string]any) Decision {
 	tool := Normalize(name)
 	if tool == "" {
-		return deny(codes.InvalidParams, RuleParams, "", "tools/call needs a tool name in params.name",
-			map[string]any{"reason": "missing tool name"})
+		const reason = "tools/call needs a tool name in params.name; fix the client's request"
+		return deny(codes.InvalidParams, RuleParams, "", reason, map[string]any{"reason": reason})
 	}
 	r := p.rules[tool]
 
 	if r != nil && r.limit.N > 0 {
-		ok, err := p.limiter.Allow(ctx, tool, r.limit)
-		if err != nil {
-			return deny(codes.RateLimited, RuleRateLimit, tool,
-				"the rate limiter for "+quote(tool)+" is unavailable, so the call was refused (fail closed); retry later",
-				map[string]any{"tool": tool, "reason": "rate limiter unavailable"})
-		}
-		if !ok {
-			return deny(codes.RateLimited, RuleRateLimit, tool,
-				"tool "+quote(tool)+" is limited to "+r.limit.String()+"; wait before calling it again",
-				map[string]any{"tool": tool, "reason": "rate limit " + r.limit.String() + " exceeded"})
+		if d, limited := p.checkRateLimit(ctx, tool, r); limited {
+			return d
 		}
 	}
 
 	if arg, src, hit := p.scanProtected(args); hit {
-		d := deny(codes.ProtectedPath, RuleProtectedPath, tool,
-			"argument "+quote(arg)+" refers to protected path "+src+"; the policy forbids tools to touch it",
-			map[string]any{"tool": tool, "reason": "protected path", "argument": arg})
+		reason := fmt.Sprintf("argument %q refers to protected path %s of policy %q; tools may not touch it, "+
+			"so use a path outside it (or remove the entry if tools should reach it)", arg, src, p.name)
+		if src == sourceTooDeep {
+			reason = fmt.Sprintf("argument %q is nested deeper than %d levels, so it cannot be checked for protected paths; "+
+				"send flatter arguments", arg, maxArgDepth)
+		}
+		d := deny(codes.ProtectedPath, RuleProtectedPath, tool, reason,
+			map[string]any{"tool": tool, "reason": reason, "argument": arg})
 		d.FailedArg = arg
 		return d
 	}
@@ -70,50 +76,84 @@ func (p *Policy) EvaluateToolCall(ctx context.Context, name string, args map[str
 	if r != nil {
 		switch r.action {
 		case ruleBlock:
-			return p.violation(deny(codes.Forbidden, RuleToolBlock, tool,
-				"tool "+quote(tool)+" is blocked by spec.tool_rules; change its action to allow or ask to use it",
-				map[string]any{"tool": tool, "reason": "tool blocked by policy"}))
+			reason := fmt.Sprintf("tool %q is blocked by spec.tool_rules[%d] (action: block) in policy %q; "+
+				"change the rule's action to allow or ask to use it", tool, r.index, p.name)
+			return p.violation(deny(codes.Forbidden, RuleToolBlock, tool, reason,
+				map[string]any{"tool": tool, "reason": reason}))
 		case ruleAsk:
 			return Decision{Action: ActionAsk, Tool: tool, FailedRule: RuleToolAsk,
-				Reason: "tool " + quote(tool) + " needs a person's approval"}
+				Reason: fmt.Sprintf("tool %q needs a person's approval: spec.tool_rules[%d] of policy %q says action: ask",
+					tool, r.index, p.name)}
 		}
 	}
 
 	if _, listed := p.allowedTools[tool]; !listed && (r == nil || r.action != ruleAllow) {
-		return p.violation(deny(codes.Forbidden, RuleAllowlist, tool,
-			"tool "+quote(tool)+" is not allowed; add it to spec.allowed_tools or give it a tool_rules entry with action: allow",
-			map[string]any{"tool": tool, "reason": "tool not in allowed_tools"}))
+		reason := fmt.Sprintf("tool %q is not allowed by policy %q; add it to spec.allowed_tools, "+
+			"or give it a spec.tool_rules entry with action: allow", tool, p.name)
+		return p.violation(deny(codes.Forbidden, RuleAllowlist, tool, reason,
+			map[string]any{"tool": tool, "reason": reason}))
 	}
 	if r == nil {
 		return Decision{Action: ActionAllow, Tool: tool, AuditDecision: AuditAllow}
 	}
+	if d, bad := p.checkArgs(tool, r, args); bad {
+		return d
+	}
+	return Decision{Action: ActionAllow, Tool: tool, AuditDecision: AuditAllow}
+}
 
+// checkRateLimit counts one call against r's rate limit; limited reports a
+// denial (over the limit, or the limiter failed: fail closed).
+func (p *Policy) checkRateLimit(ctx context.Context, tool string, r *rule) (d Decision, limited bool) {
+	ok, err := p.limiter.Allow(ctx, tool, r.limit)
+	if err == nil && ok {
+		return Decision{}, false
+	}
+	reason := fmt.Sprintf("tool %q is limited to %s by spec.tool_rules[%d].rate_limit of policy %q; "+
+		"wait before calling it again, or raise the limit", tool, r.limit, r.index, p.name)
+	if err != nil {
+		reason = fmt.Sprintf("the rate limiter for tool %q (spec.tool_rules[%d].rate_limit of policy %q) is unavailable, "+
+			"so the call was refused (fail closed); retry later", tool, r.index, p.name)
+	}
+	return deny(codes.RateLimited, RuleRateLimit, tool, reason, map[string]any{"tool": tool, "reason": reason}), true
+}
+
+// checkArgs applies allow_args, then strict_args, of an allow rule.
+func (p *Policy) checkArgs(tool string, r *rule, args map[string]any) (d Decision, bad bool) {
+	rulePath := "spec.tool_rules[" + strconv.Itoa(r.index) + "]"
 	for i := range r.args {
 		a := &r.args[i]
 		v, ok := args[a.name]
 		if !ok {
-			return p.argViolation(tool, a.name, RuleAllowArgs,
-				"argument "+quote(a.name)+" is required by the allow_args of "+quote(tool))
+			return p.argViolation(tool, a.name, RuleAllowArgs, fmt.Sprintf(
+				"argument %q of tool %q is required by %s of policy %q; pass it, or remove it from allow_args",
+				a.name, tool, joinKey(rulePath+".allow_args", a.name), p.name)), true
 		}
 		if !a.re.MatchString(argString(v)) {
-			return p.argViolation(tool, a.name, RuleAllowArgs,
-				"argument "+quote(a.name)+" does not match "+quote(a.re.String())+"; change the value or the rule's allow_args")
+			return p.argViolation(tool, a.name, RuleAllowArgs, fmt.Sprintf(
+				"argument %q of tool %q does not match %s (%q) of policy %q; change the value, or the pattern if the value should be allowed",
+				a.name, tool, joinKey(rulePath+".allow_args", a.name), a.re.String(), p.name)), true
 		}
 	}
-
-	if r.strict {
-		extra := ""
-		for k := range args {
-			if !r.hasArg(k) && (extra == "" || k < extra) {
-				extra = k
-			}
-		}
-		if extra != "" {
-			return p.argViolation(tool, extra, RuleStrictArgs,
-				"argument "+quote(extra)+" is not listed in the allow_args of "+quote(tool)+" and strict_args is on; remove it or list it")
+	if !r.strict {
+		return Decision{}, false
+	}
+	extra := ""
+	for k := range args {
+		if !r.hasArg(k) && (extra == "" || k < extra) {
+			extra = k
 		}
 	}
-	return Decision{Action: ActionAllow, Tool: tool, AuditDecision: AuditAllow}
+	if extra == "" {
+		return Decision{}, false
+	}
+	strictFrom := rulePath + ".strict_args"
+	if !r.ownStrict {
+		strictFrom = "spec.strict_args_default"
+	}
+	return p.argViolation(tool, extra, RuleStrictArgs, fmt.Sprintf(
+		"argument %q of tool %q is not listed in %s.allow_args of policy %q and %s is true; "+
+			"remove the argument, or list it in allow_args", extra, tool, rulePath, p.name, strictFrom)), true
 }
 
 func (p *Policy) argViolation(tool, arg, rule, reason string) Decision {
@@ -121,41 +161,6 @@ func (p *Policy) argViolation(tool, arg, rule, reason string) Decision {
 		map[string]any{"tool": tool, "reason": reason, "argument": arg})
 	d.FailedArg = arg
 	return p.violation(d)
-}
-
-// argString is the string an allow_args regex sees: strings as they are,
-// numbers in decimal, booleans true/false, null empty, arrays and objects
-// as compact JSON.
-func argString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return ""
-	case bool:
-		return strconv.FormatBool(x)
-	case json.Number:
-		if !strings.ContainsAny(string(x), ".eE") {
-			return string(x) // an integer, exactly as sent
-		}
-		if f, err := x.Float64(); err == nil {
-			return strconv.FormatFloat(f, 'f', -1, 64)
-		}
-		return string(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case float32:
-		return strconv.FormatFloat(float64(x), 'f', -1, 32)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }
 
 func quote(s string) string { return strconv.Quote(s) }

@@ -140,6 +140,100 @@ func TestMonitorMode(t *testing.T) {
 	}
 }
 
+func TestMonitorModeMethodViolation(t *testing.T) {
+	for _, methods := range []string{"  allowed_methods: [initialize, tools/list]\n", "  denied_methods: [tools/call]\n"} {
+		p := mustCompile(t, strings.Replace(evalPolicy, "spec:\n", "spec:\n  mode: monitor\n"+methods, 1), Options{})
+		tests := []struct {
+			name   string
+			params json.RawMessage
+			action Action
+			code   codes.Code
+			rule   string
+		}{
+			{"protected path still enforced", call("read_file", map[string]any{"path": "~/.ssh/id_rsa"}), ActionDeny, codes.ProtectedPath, RuleProtectedPath},
+			{"ask still asks", call("write_file", nil), ActionAsk, 0, RuleToolAsk},
+			{"method violation forwarded", call("read_file", nil), ActionAllowMonitor, codes.MethodNotAllowed, RuleMethod},
+			{"malformed params refused", json.RawMessage(`{`), ActionDeny, codes.InvalidParams, RuleParams},
+		}
+		for _, tt := range tests {
+			t.Run(methods+tt.name, func(t *testing.T) {
+				d := p.Evaluate(context.Background(), "tools/call", tt.params)
+				if d.Action != tt.action || d.Code != tt.code || d.FailedRule != tt.rule {
+					t.Errorf("got %v code=%d rule=%q (%s); want %v %d %q", d.Action, d.Code, d.FailedRule, d.Reason, tt.action, tt.code, tt.rule)
+				}
+			})
+		}
+		for i := 0; i < 2; i++ {
+			p.Evaluate(context.Background(), "tools/call", call("limited_listed", nil))
+		}
+		if d := p.Evaluate(context.Background(), "tools/call", call("limited_listed", nil)); d.Action != ActionDeny || d.AuditDecision != AuditRateLimited {
+			t.Errorf("%s: rate limit in monitor mode with tools/call not allowed: %+v", methods, d)
+		}
+		if d := p.Evaluate(context.Background(), "tools/call", call("read_file", nil)); d.Tool != "read_file" || d.AuditDecision != AuditAllowMonitor {
+			t.Errorf("%s: forwarded method violation should name the tool: %+v", methods, d)
+		}
+	}
+}
+
+func TestDenialReasons(t *testing.T) {
+	p := mustCompile(t, strings.Replace(evalPolicy, "  tool_rules:", "  strict_args_default: true\n  tool_rules:\n    - tool: lax\n      allow_args: {a: \"^x$\"}", 1), Options{})
+	tests := []struct {
+		name   string
+		method string
+		params json.RawMessage
+		want   []string // substrings of Reason, which data.reason repeats
+		secret string   // an argument value that must not appear
+	}{
+		{"block names the rule", "tools/call", call("exec_command", nil),
+			[]string{`tool "exec_command" is blocked by spec.tool_rules[1] (action: block) in policy "test"`, "change the rule's action"}, ""},
+		{"not allowlisted", "tools/call", call("nope", nil),
+			[]string{`tool "nope" is not allowed by policy "test"`, "add it to spec.allowed_tools"}, ""},
+		{"protected path names the entry", "tools/call", call("read_file", map[string]any{"path": "~/.ssh/id_rsa"}),
+			[]string{`argument "path" refers to protected path ~/.ssh (spec.protected_paths[0])`}, "id_rsa"},
+		{"allow_args mismatch names pattern, not value", "tools/call", call("fetch", map[string]any{"url": "https://evil.test/TOKEN123"}),
+			[]string{`argument "url" of tool "fetch" does not match spec.tool_rules[4].allow_args.url ("^https://example\\.com/")`}, "TOKEN123"},
+		{"allow_args missing", "tools/call", call("fetch", nil),
+			[]string{`argument "url" of tool "fetch" is required by spec.tool_rules[4].allow_args.url`, "pass it"}, ""},
+		{"strict from the rule", "tools/call", call("fetch", map[string]any{"url": "https://example.com/", "zz": "SECRET9"}),
+			[]string{`argument "zz" of tool "fetch" is not listed in spec.tool_rules[4].allow_args`, "spec.tool_rules[4].strict_args is true"}, "SECRET9"},
+		{"strict from the default", "tools/call", call("lax", map[string]any{"a": "x", "b": 1}),
+			[]string{`argument "b"`, "spec.strict_args_default is true"}, ""},
+		{"method not in default list", "resources/read", nil,
+			[]string{`method "resources/read" is not among the default methods of policy "test"`, "set spec.allowed_methods"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := p.Evaluate(context.Background(), tt.method, tt.params)
+			if d.Action != ActionDeny {
+				t.Fatalf("want a denial, got %+v", d)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(d.Reason, w) {
+					t.Errorf("reason %q\nlacks %q", d.Reason, w)
+				}
+			}
+			if d.Data["reason"] != d.Reason {
+				t.Errorf("data.reason = %q, want the reason %q", d.Data["reason"], d.Reason)
+			}
+			if tt.secret != "" && strings.Contains(d.Reason, tt.secret) {
+				t.Errorf("reason leaks an argument value: %q", d.Reason)
+			}
+		})
+	}
+	rl := mustCompile(t, evalPolicy, Options{})
+	var d Decision
+	for i := 0; i < 3; i++ {
+		d = rl.EvaluateToolCall(context.Background(), "limited_listed", nil)
+	}
+	if !strings.Contains(d.Reason, `limited to 2/minute by spec.tool_rules[5].rate_limit of policy "test"`) || d.Data["reason"] != d.Reason {
+		t.Errorf("rate limit reason = %q, data = %v", d.Reason, d.Data)
+	}
+	denied := mustCompile(t, header+"spec:\n  allowed_methods: [\"*\"]\n  denied_methods: [ping, resources/read]\n", Options{})
+	if d := denied.CheckMethod("Resources/Read"); !strings.Contains(d.Reason, `"resources/read" is listed in spec.denied_methods[1]`) || d.Data["method"] != "Resources/Read" {
+		t.Errorf("denied method: %+v", d)
+	}
+}
+
 type failingLimiter struct{}
 
 func (failingLimiter) Allow(context.Context, string, Limit) (bool, error) {
@@ -203,6 +297,14 @@ func TestArgString(t *testing.T) {
 		{float64(3), "3"}, {1e21, "1000000000000000000000"}, {2.5, "2.5"},
 		{json.Number("12345678901234567890"), "12345678901234567890"}, {json.Number("1e3"), "1000"},
 		{[]any{"a", 1.0}, `["a",1]`}, {map[string]any{"b": 1.0, "a": "x"}, `{"a":"x","b":1}`},
+		// Nested values read as they do on their own, and nothing is HTML-escaped.
+		{[]any{"a<b&c>"}, `["a<b&c>"]`},
+		{map[string]any{"k": "<script>"}, `{"k":"<script>"}`},
+		{[]any{1e21, 2.50}, `[1000000000000000000000,2.5]`},
+		{[]any{json.Number("1e3"), json.Number("10"), json.Number("1.50")}, `[1000,10,1.5]`},
+		{[]any{"q\"\\\n\u0001\u2028é"}, `["q\"\\\n\u0001` + "\u2028é" + `"]`},
+		{map[string]any{"\U0001F600": 1.0, "\uFB01": 2.0}, "{\"\U0001F600\":1,\"\uFB01\":2}"}, // UTF-16 order
+		{[]string{"x<y"}, `["x<y"]`},
 	}
 	for _, tt := range tests {
 		if got := argString(tt.in); got != tt.want {

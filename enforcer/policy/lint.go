@@ -2,7 +2,7 @@ package policy
 
 import (
 	"fmt"
-	"strings"
+	"regexp/syntax"
 )
 
 // Warning is a lint finding: valid but probably not what the author meant.
@@ -51,8 +51,8 @@ func Lint(doc *Document) []Warning {
 			if listed {
 				add(path, "tool %q is in spec.allowed_tools but blocked here; the block wins", n)
 			}
-			if r.RateLimit != "" || len(r.AllowArgs) > 0 {
-				add(path, "rate_limit and allow_args of a blocked tool have no effect")
+			if len(r.AllowArgs) > 0 || r.StrictArgs != nil {
+				add(path, "allow_args and strict_args of a blocked tool have no effect: every call is refused")
 			}
 		case ruleAsk:
 			if len(r.AllowArgs) > 0 || r.StrictArgs != nil {
@@ -66,7 +66,7 @@ func Lint(doc *Document) []Warning {
 		}
 		for _, name := range sortedKeys(r.AllowArgs) {
 			re := r.AllowArgs[name]
-			if !strings.HasPrefix(re, "^") || !strings.HasSuffix(re, "$") {
+			if !anchored(re) {
 				add(path+".allow_args."+name, "pattern %q is not anchored (^…$): it matches anywhere in the value", re)
 			}
 		}
@@ -99,6 +99,46 @@ func Lint(doc *Document) []Warning {
 		add("spec.dlp.enabled", "false: the %d patterns are not applied", len(s.DLP.Patterns))
 	}
 	return ws
+}
+
+// anchored reports whether every match of expr must span the whole value:
+// it starts with ^ (or \A) and ends with $ (or \z) on every branch, after
+// any leading flag group such as (?s) or (?is). A pattern in multi-line
+// mode ((?m)^x$) is not anchored: its ^ and $ match at line breaks.
+func anchored(expr string) bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	return anchoredAt(re, syntax.OpBeginText, true) && anchoredAt(re, syntax.OpEndText, false)
+}
+
+// anchoredAt reports whether re starts (first) or ends (!first) with op on
+// every alternative.
+func anchoredAt(re *syntax.Regexp, op syntax.Op, first bool) bool {
+	switch re.Op {
+	case op:
+		return true
+	case syntax.OpCapture:
+		return anchoredAt(re.Sub[0], op, first)
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return false
+		}
+		i := len(re.Sub) - 1
+		if first {
+			i = 0
+		}
+		return anchoredAt(re.Sub[i], op, first)
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !anchoredAt(sub, op, first) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func containsName(list []string, name string) bool {

@@ -13,6 +13,11 @@ func TestLint(t *testing.T) {
 	}{
 		{"clean", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - tool: b\n      allow_args: {p: \"^x$\"}\n", ""},
 		{"unanchored", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - tool: b\n      allow_args: {p: \"^x\"}\n", "spec.tool_rules[0].allow_args.p: pattern"},
+		{"anchored after flags", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - tool: b\n      allow_args: {p: \"(?s)^.*$\", q: \"(?is)^\\\\s*select\\\\s[^;]*;?\\\\s*$\", r: \"^(a|b)$\", s: \"^a$|^b$\", u: \"\\\\Ax\\\\z\"}\n", ""},
+		{"multi-line is not anchored", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - tool: b\n      allow_args: {p: \"(?m)^x$\"}\n", "allow_args.p: pattern"},
+		{"one branch unanchored", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - tool: b\n      allow_args: {p: \"^a$|b\"}\n", "allow_args.p: pattern"},
+		{"rate limit on a blocked tool is fine", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - {tool: b, action: block, rate_limit: 1/s}\n", ""},
+		{"allow_args on a blocked tool", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - {tool: b, action: block, allow_args: {p: \"^x$\"}}\n", "allow_args and strict_args of a blocked tool have no effect"},
 		{"monitor", "  mode: monitor\n  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n", "spec.mode: monitor"},
 		{"empty allowlist", "  protected_paths: [~/.ssh]\n", "every tools/call is denied"},
 		{"blocked but listed", "  allowed_tools: [a]\n  protected_paths: [~/.ssh]\n  tool_rules:\n    - {tool: A, action: block}\n", "the block wins"},

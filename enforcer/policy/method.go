@@ -1,6 +1,10 @@
 package policy
 
-import "github.com/aip-project/aip/enforcer/codes"
+import (
+	"fmt"
+
+	"github.com/aip-project/aip/enforcer/codes"
+)
 
 // DefaultAllowedMethods are the methods allowed when spec.allowed_methods
 // is empty, as the AIP specification lists them.
@@ -21,7 +25,7 @@ func (p *Policy) CheckMethod(method string) Decision {
 		return allowDecision
 	}
 	m := Normalize(method)
-	_, denied := p.deniedMethods[m]
+	i, denied := p.deniedMethods[m]
 	if !denied && m != "" {
 		if p.allowAllMethods {
 			return allowDecision
@@ -30,11 +34,17 @@ func (p *Policy) CheckMethod(method string) Decision {
 			return allowDecision
 		}
 	}
-	reason := "method " + quote(m) + " is not in spec.allowed_methods; add it there if the server should receive it"
-	if denied {
-		reason = "method " + quote(m) + " is listed in spec.denied_methods; remove it there to allow it"
+	var reason string
+	switch {
+	case denied:
+		reason = fmt.Sprintf("method %q is listed in spec.denied_methods[%d] of policy %q; remove it there to allow it", m, i, p.name)
+	case p.defaultMethods:
+		reason = fmt.Sprintf("method %q is not among the default methods of policy %q (spec.allowed_methods is not set); "+
+			"set spec.allowed_methods to the defaults you need plus %q to allow it", m, p.name, m)
+	default:
+		reason = fmt.Sprintf("method %q is not in spec.allowed_methods of policy %q; add it there to allow it", m, p.name)
 	}
-	d := deny(codes.MethodNotAllowed, RuleMethod, "", reason, map[string]any{"method": method})
+	d := deny(codes.MethodNotAllowed, RuleMethod, "", reason, map[string]any{"method": method, "reason": reason})
 	return p.violation(d)
 }
 

@@ -108,6 +108,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad signature", strings.Replace(header, "name: test", "name: test\n  signature: rsa:abc", 1), []string{"metadata.signature: must be ed25519:"}},
 		{"dlp problems", header + "spec:\n  dlp:\n    on_request_match: drop\n    patterns:\n      - {name: a, regex: \"[\", scope: both}\n      - {name: a, regex: x}\n",
 			[]string{"spec.dlp.on_request_match", "spec.dlp.patterns[0].regex", "spec.dlp.patterns[0].scope", "spec.dlp.patterns[1].name: duplicate"}},
+		{"dlp regex matching the empty string", header + "spec:\n  dlp:\n    patterns:\n      - {name: a, regex: \"x*\"}\n",
+			[]string{"spec.dlp.patterns[0].regex: matches the empty string"}},
+		{"dlp unknown built-in", header + "spec:\n  dlp:\n    patterns:\n      - {name: no_such_builtin}\n",
+			[]string{`spec.dlp.patterns[0].regex: required ("no_such_builtin" is not a built-in pattern`}},
 		{"not a mapping", "- a\n- b\n", []string{"policy must be a mapping"}},
 		{"empty", "", []string{"empty document"}},
 		{"comments only", "# nothing\n", []string{"empty document"}},
@@ -148,6 +152,13 @@ func aliasBomb(prefix string) string {
 		b.WriteString("]\n")
 	}
 	return b.String() + prefix + "*a8\n"
+}
+
+func TestParseDLPBuiltin(t *testing.T) {
+	doc := mustParse(t, header+"spec:\n  dlp:\n    patterns:\n      - {name: aws_access_key}\n      - {name: jwt, scope: response}\n")
+	if got := doc.Spec.DLP.Patterns[0]; got.Name != "aws_access_key" || got.Regex != "" {
+		t.Errorf("pattern = %+v", got)
+	}
 }
 
 func TestParseTooLarge(t *testing.T) {

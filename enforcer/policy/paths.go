@@ -15,7 +15,7 @@ const maxPathLen = 4096
 // protectedPath is one compiled protected_paths entry: a literal prefix or
 // a glob, matching the path itself and everything below it.
 type protectedPath struct {
-	source string // as written in the policy, for reasons
+	source string // the entry as written and its key path, for reasons
 	prefix string // literal match, or "" when glob is set
 	glob   *regexp.Regexp
 }
@@ -109,8 +109,9 @@ func resolveSymlinks(p string) string {
 // entries are also protected under their symlink-resolved name.
 func compileProtected(entries []string, r pathResolver, policyPath string) ([]protectedPath, error) {
 	var out []protectedPath
-	for _, e := range entries {
+	for i, e := range entries {
 		src := strings.TrimSpace(e)
+		desc := fmt.Sprintf("%s (spec.protected_paths[%d])", src, i)
 		s := src
 		if !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "~") && !strings.HasPrefix(s, "$HOME") &&
 			!strings.HasPrefix(s, "${HOME}") && !hasFileScheme(s) {
@@ -127,7 +128,7 @@ func compileProtected(entries []string, r pathResolver, policyPath string) ([]pr
 			}
 		}
 		for _, v := range variants {
-			pp, err := newProtected(src, v)
+			pp, err := newProtected(src, desc, v)
 			if err != nil {
 				return nil, err
 			}
@@ -139,9 +140,10 @@ func compileProtected(entries []string, r pathResolver, policyPath string) ([]pr
 		if err != nil {
 			return nil, fmt.Errorf("policy path: %w", err)
 		}
-		out = append(out, protectedPath{source: "(the policy file)", prefix: abs})
+		desc := abs + " (the policy file itself, always protected)"
+		out = append(out, protectedPath{source: desc, prefix: abs})
 		if res := resolveSymlinks(abs); res != abs {
-			out = append(out, protectedPath{source: "(the policy file)", prefix: res})
+			out = append(out, protectedPath{source: desc, prefix: res})
 		}
 	}
 	return out, nil
@@ -149,15 +151,15 @@ func compileProtected(entries []string, r pathResolver, policyPath string) ([]pr
 
 func hasFileScheme(s string) bool { return len(s) >= 5 && strings.EqualFold(s[:5], "file:") }
 
-func newProtected(src, p string) (protectedPath, error) {
+func newProtected(src, desc, p string) (protectedPath, error) {
 	if !strings.ContainsAny(p, "*?[") {
-		return protectedPath{source: src, prefix: p}, nil
+		return protectedPath{source: desc, prefix: p}, nil
 	}
 	re, err := regexp.Compile(globRegexp(p))
 	if err != nil {
 		return protectedPath{}, fmt.Errorf("protected path %q: %w", src, err)
 	}
-	return protectedPath{source: src, glob: re}, nil
+	return protectedPath{source: desc, glob: re}, nil
 }
 
 // staticPrefix is the longest leading directory of p without glob

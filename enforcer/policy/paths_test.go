@@ -89,7 +89,7 @@ func TestGlobRegexp(t *testing.T) {
 		{"/a.b/*", "/aXb/c", false},
 	}
 	for _, tt := range tests {
-		pp, err := newProtected(tt.glob, tt.glob)
+		pp, err := newProtected(tt.glob, tt.glob, tt.glob)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,13 +2,18 @@ package policy
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
 )
+
+// maxRepeat bounds TestCase.Repeat.
+const maxRepeat = 10000
 
 // TestFile is a policy test file, run by `aip policy test` (see the
 // package documentation for the format).
@@ -26,9 +31,9 @@ type TestFile struct {
 type TestCase struct {
 	Name    string      `yaml:"name"`
 	Request TestRequest `yaml:"request"`
-	// Repeat sends the request this many times (default 1) on a frozen
-	// clock; Expect applies to the last one. For rate limits.
-	Repeat int         `yaml:"repeat"`
+	// Repeat sends the request this many times (1–10000; absent means 1)
+	// on a frozen clock; Expect applies to the last one. For rate limits.
+	Repeat *int        `yaml:"repeat"`
 	Expect Expectation `yaml:"expect"`
 }
 
@@ -85,8 +90,8 @@ func ParseTestFile(data []byte) (*TestFile, error) {
 		if !oneOf(tc.Expect.Decision, "allow", "deny", "ask", "allow_monitor") {
 			d.addf(path+".expect.decision", "must be allow, deny, ask or allow_monitor, got %q", tc.Expect.Decision)
 		}
-		if tc.Repeat < 0 || tc.Repeat > 10000 {
-			d.addf(path+".repeat", "must be between 1 and 10000")
+		if tc.Repeat != nil && (*tc.Repeat < 1 || *tc.Repeat > maxRepeat) {
+			d.addf(path+".repeat", "must be between 1 and %d, got %d", maxRepeat, *tc.Repeat)
 		}
 	}
 	if len(d.problems) > 0 {
@@ -95,10 +100,19 @@ func ParseTestFile(data []byte) (*TestFile, error) {
 	return tf, nil
 }
 
+// TestOptions tune RunTestFile. The zero value is usable.
+type TestOptions struct {
+	// TrustedKey, when set, makes the policy's metadata.signature
+	// required, as the enforcer does with a trusted key: if it does not
+	// verify, every case is decided as the enforcer would then decide
+	// every message (LoadFailure: -32010), so cases can expect that.
+	TrustedKey ed25519.PublicKey
+}
+
 // RunTestFile runs the test file at path. Each case gets a freshly compiled
 // policy, a fresh rate limiter and a frozen clock. An error means the file
 // or its policy could not be loaded.
-func RunTestFile(ctx context.Context, path string) ([]TestResult, error) {
+func RunTestFile(ctx context.Context, path string, topts TestOptions) ([]TestResult, error) {
 	data, err := readLimited(path, MaxSize)
 	if err != nil {
 		return nil, err
@@ -115,7 +129,7 @@ func RunTestFile(ctx context.Context, path string) ([]TestResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := Options{PolicyPath: policyPath, HomeDir: tf.Home, WorkDir: tf.WorkDir}
+	opts := Options{PolicyPath: policyPath, HomeDir: tf.Home, WorkDir: tf.WorkDir, TrustedKey: topts.TrustedKey}
 	if opts.HomeDir == "" {
 		opts.HomeDir = "/home/agent"
 	}
@@ -127,6 +141,10 @@ func RunTestFile(ctx context.Context, path string) ([]TestResult, error) {
 	for _, tc := range tf.Tests {
 		opts.RateLimiter = NewMemoryLimiter(func() time.Time { return frozen })
 		p, err := Compile(doc, opts)
+		if errors.Is(err, ErrSignatureInvalid) {
+			results = append(results, checkCase(TestResult{Name: tc.Name, Got: LoadFailure(err)}, tc.Expect))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -142,10 +160,19 @@ func runCase(ctx context.Context, p *Policy, tc TestCase) TestResult {
 		res.Failures = append(res.Failures, fmt.Sprintf("request.params: %v", err))
 		return res
 	}
-	for range max(tc.Repeat, 1) {
+	n := 1
+	if tc.Repeat != nil {
+		n = *tc.Repeat
+	}
+	for range n {
 		res.Got = p.Evaluate(ctx, tc.Request.Method, params)
 	}
-	got, e := res.Got, tc.Expect
+	return checkCase(res, tc.Expect)
+}
+
+// checkCase adds a failure to res for every expectation res.Got misses.
+func checkCase(res TestResult, e Expectation) TestResult {
+	got := res.Got
 	fail := func(format string, a ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, a...)) }
 	if got.Action.String() != e.Decision {
 		fail("decision: got %s, want %s (reason: %s)", got.Action, e.Decision, got.Reason)

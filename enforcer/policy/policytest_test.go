@@ -18,7 +18,7 @@ func TestExamplePolicies(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			results, err := RunTestFile(context.Background(), f)
+			results, err := RunTestFile(context.Background(), f, TestOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +52,7 @@ tests:
   - {name: repeat, repeat: 3, request: {method: tools/call, params: {name: r}}, expect: {decision: deny, code: -32002}}
   - {name: fresh limiter per case, request: {method: tools/call, params: {name: r}}, expect: {decision: allow}}
 `)
-	results, err := RunTestFile(context.Background(), tf)
+	results, err := RunTestFile(context.Background(), tf, TestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +73,8 @@ func TestParseTestFileErrors(t *testing.T) {
 	}{
 		{"missing policy", "tests: []\n", "policy: required"},
 		{"unknown field", "policy: p\ntests:\n  - {name: a, expect: {decision: allow, cod: 1}}\n", "tests[0].expect.cod: unknown field"},
+		{"repeat zero", "policy: p\ntests:\n  - {name: a, repeat: 0, expect: {decision: allow}}\n", "tests[0].repeat: must be between 1 and 10000, got 0"},
+		{"repeat too many", "policy: p\ntests:\n  - {name: a, repeat: 10001, expect: {decision: allow}}\n", "tests[0].repeat: must be between 1 and 10000"},
 		{"bad decision", "policy: p\ntests:\n  - {name: a, expect: {decision: maybe}}\n", "tests[0].expect.decision"},
 		{"alias bomb in params", aliasBomb("policy: p\ntests:\n  - name: a\n    expect: {decision: allow}\n    request:\n      params: "), "document too large"},
 	}

@@ -8,6 +8,10 @@ import (
 // maxArgDepth bounds the nesting scanned; deeper arguments are refused.
 const maxArgDepth = 64
 
+// sourceTooDeep is the protected-path "source" of an argument nested too
+// deeply to be checked: it is refused (fail closed).
+const sourceTooDeep = "(too deep)"
+
 // tokenSeparators split longer strings (shell commands, flags) into
 // words that are checked as paths too.
 const tokenSeparators = " \t\r\n\"'`;|&<>(),=" //nolint:gosec // shell word separators, not a credential
@@ -32,7 +36,7 @@ func (p *Policy) scanProtected(args map[string]any) (arg, source string, hit boo
 
 func (p *Policy) scanValue(v any, depth int) (where, source string, hit bool) {
 	if depth > maxArgDepth {
-		return "", "(arguments nested deeper than " + strconv.Itoa(maxArgDepth) + " levels cannot be checked)", true
+		return "", sourceTooDeep, true
 	}
 	switch x := v.(type) {
 	case string:

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/aip-project/aip/enforcer/codes"
 )
@@ -33,8 +34,8 @@ func (p *Policy) CheckToolSchema(entry json.RawMessage) Decision {
 		Name string `json:"name"`
 	}
 	if err := json.Unmarshal(entry, &head); err != nil {
-		return deny(codes.SchemaMismatch, RuleSchemaHash, "", "the server sent a tools/list entry that is not a JSON object",
-			map[string]any{"reason": "malformed tool entry"})
+		const reason = "the server sent a tools/list entry that is not a JSON object; fix the MCP server"
+		return deny(codes.SchemaMismatch, RuleSchemaHash, "", reason, map[string]any{"reason": reason})
 	}
 	tool := Normalize(head.Name)
 	r := p.rules[tool]
@@ -43,9 +44,14 @@ func (p *Policy) CheckToolSchema(entry json.RawMessage) Decision {
 	}
 	got, err := SchemaHash(entry)
 	if err != nil || got != r.schemaHash {
-		return deny(codes.SchemaMismatch, RuleSchemaHash, tool,
-			"the schema of tool "+quote(tool)+" differs from the schema_hash pinned in the policy; review the new schema and update schema_hash to "+got,
-			map[string]any{"tool": tool, "reason": "schema hash mismatch", "expected": r.schemaHash, "actual": got})
+		reason := fmt.Sprintf("the schema of tool %q differs from spec.tool_rules[%d].schema_hash of policy %q; "+
+			"review the new schema and set schema_hash to %s", tool, r.index, p.name, got)
+		if err != nil {
+			reason = fmt.Sprintf("the tools/list entry of tool %q cannot be hashed to check spec.tool_rules[%d].schema_hash of policy %q; fix the MCP server",
+				tool, r.index, p.name)
+		}
+		return deny(codes.SchemaMismatch, RuleSchemaHash, tool, reason,
+			map[string]any{"tool": tool, "reason": reason, "expected": r.schemaHash, "actual": got})
 	}
 	return Decision{Action: ActionAllow, Tool: tool, AuditDecision: AuditAllow}
 }
@@ -55,11 +61,10 @@ func (p *Policy) CheckToolSchema(entry json.RawMessage) Decision {
 // -32001.
 func LoadFailure(err error) Decision {
 	if errors.Is(err, ErrSignatureInvalid) {
-		return deny(codes.PolicySignatureInvalid, RuleSignature, "",
-			"the policy's signature does not verify against the trusted key; re-sign the policy or fix the key",
-			map[string]any{"reason": "policy signature invalid"})
+		const reason = "the policy's metadata.signature does not verify against the trusted key, so nothing is forwarded; " +
+			"re-sign the policy (aip policy sign) with the key that matches, or configure the right trusted key"
+		return deny(codes.PolicySignatureInvalid, RuleSignature, "", reason, map[string]any{"reason": reason})
 	}
-	return deny(codes.Forbidden, "policy", "",
-		"no valid policy is loaded, so nothing is forwarded; fix the policy file (see aip policy lint)",
-		map[string]any{"reason": "no policy loaded"})
+	const reason = "no valid policy is loaded, so nothing is forwarded; fix the policy file (see aip policy lint)"
+	return deny(codes.Forbidden, "policy", "", reason, map[string]any{"reason": reason})
 }

@@ -111,35 +111,6 @@ func validateRule(path string, r ToolRule) []Problem {
 	return ps
 }
 
-func validateDLP(d *DLP) []Problem {
-	var ps []Problem
-	add := func(path, format string, a ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, a...)})
-	}
-	if !oneOf(d.OnRequestMatch, "", "block", "redact", "warn") {
-		add("spec.dlp.on_request_match", "must be block, redact or warn, got %q", d.OnRequestMatch)
-	}
-	names := make(map[string]bool, len(d.Patterns))
-	for i, p := range d.Patterns {
-		path := fmt.Sprintf("spec.dlp.patterns[%d]", i)
-		if p.Name == "" {
-			add(path+".name", "required")
-		} else if names[p.Name] {
-			add(path+".name", "duplicate pattern name %q", p.Name)
-		}
-		names[p.Name] = true
-		if p.Regex == "" {
-			add(path+".regex", "required")
-		} else if _, err := regexp.Compile(p.Regex); err != nil {
-			add(path+".regex", "invalid RE2 regex: %v", err)
-		}
-		if !oneOf(p.Scope, "", "request", "response", "all") {
-			add(path+".scope", "must be request, response or all, got %q", p.Scope)
-		}
-	}
-	return ps
-}
-
 func decodeSignature(sig string) ([]byte, error) {
 	b64, ok := strings.CutPrefix(sig, "ed25519:")
 	if !ok {

@@ -2,65 +2,94 @@ package aipcmd
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/internal/cli"
 )
 
-// maxRequestSize bounds a request read by `aip policy eval`.
-const maxRequestSize = 4 << 20
-
 func policyCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "policy",
-		Summary: "lint, hash, evaluate and test AgentPolicy files",
+		Summary: "lint, hash, sign, evaluate and test AgentPolicy files",
 		Commands: []*cli.Command{
-			{
-				Name: "lint", Summary: "validate a policy and warn about likely mistakes", Usage: "FILE",
-				Help: "Validates FILE strictly (every problem with its key path; exit 1) and prints warnings (exit 0).",
-				Run:  runPolicyLint,
-			},
+			policyLintCommand(),
 			{
 				Name: "hash", Summary: "print the policy hash (SHA-256 of the canonical policy)", Usage: "FILE",
 				Run: runPolicyHash,
 			},
 			policyEvalCommand(),
-			{
-				Name: "test", Summary: "run policy test files (exit 1 on failure)", Usage: "FILE...",
-				Help: "Runs YAML test files of requests and expected decisions; see examples/policies/README.md.",
-				Run:  runPolicyTest,
-			},
+			policyTestCommand(),
+			policySignCommand(),
+			policyKeygenCommand(),
 		},
 	}
 }
 
-func runPolicyLint(_ context.Context, env cli.Env, args []string) error {
-	if len(args) != 1 {
-		return cli.Usagef("want exactly one FILE")
+// trustedKeyFlag declares --trusted-key on fs.
+func trustedKeyFlag(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "trusted-key", "", "PEM ed25519 public key `FILE`: metadata.signature must verify against it")
+}
+
+// loadTrustedKey reads the --trusted-key file; nil when none is given.
+func loadTrustedKey(path string) (ed25519.PublicKey, error) {
+	if path == "" {
+		return nil, nil
 	}
-	doc, err := policy.ReadFile(args[0])
+	k, err := policy.ReadPublicKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-key: %w", err)
+	}
+	return k, nil
+}
+
+func policyLintCommand() *cli.Command {
+	var keyPath string
+	return &cli.Command{
+		Name: "lint", Summary: "validate a policy and warn about likely mistakes", Usage: "[--trusted-key FILE] FILE",
+		Help: "Validates FILE strictly (every problem with its key path; exit 1) and prints warnings (exit 0).\n" +
+			"With --trusted-key, metadata.signature must also verify against that key (exit 1 otherwise).",
+		Flags: func(fs *flag.FlagSet) { trustedKeyFlag(fs, &keyPath) },
+		Run: func(_ context.Context, env cli.Env, args []string) error {
+			if len(args) != 1 {
+				return cli.Usagef("want exactly one FILE")
+			}
+			key, err := loadTrustedKey(keyPath)
+			if err != nil {
+				return err
+			}
+			return lintPolicy(env, args[0], key)
+		},
+	}
+}
+
+func lintPolicy(env cli.Env, file string, key ed25519.PublicKey) error {
+	doc, err := policy.ReadFile(file)
 	var verr *policy.ValidationError
 	if errors.As(err, &verr) {
 		for _, p := range verr.Problems {
-			fmt.Fprintf(env.Stdout, "%s: error: %s\n", args[0], p)
+			fmt.Fprintf(env.Stdout, "%s: error: %s\n", file, p)
 		}
 		return &cli.ExitError{Code: 1}
 	}
 	if err != nil {
 		return err
 	}
+	if key != nil {
+		if err := policy.VerifySignature(doc, key); err != nil {
+			fmt.Fprintf(env.Stdout, "%s: error: metadata.signature: %v\n", file, err)
+			return &cli.ExitError{Code: 1}
+		}
+	}
 	warnings := policy.Lint(doc)
 	for _, w := range warnings {
-		fmt.Fprintf(env.Stdout, "%s: warning: %s\n", args[0], w)
+		fmt.Fprintf(env.Stdout, "%s: warning: %s\n", file, w)
 	}
 	if len(warnings) == 0 {
-		fmt.Fprintf(env.Stdout, "%s: ok\n", args[0])
+		fmt.Fprintf(env.Stdout, "%s: ok\n", file)
 	}
 	return nil
 }
@@ -77,93 +106,30 @@ func runPolicyHash(_ context.Context, env cli.Env, args []string) error {
 	return nil
 }
 
-func policyEvalCommand() *cli.Command {
-	var policyPath, requestPath, home, workDir string
+func policyTestCommand() *cli.Command {
+	var keyPath string
 	return &cli.Command{
-		Name:    "eval",
-		Summary: "print the decision for one JSON-RPC request",
-		Usage:   "--policy FILE [--request FILE|-]",
-		Help: "Reads a JSON-RPC request ({method, params}) from --request or stdin and prints\n" +
-			"the decision as JSON: decision, code, message, reason, audit, failed_rule, failed_arg, tool, data.",
-		Flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&policyPath, "policy", "", "policy `FILE` (required)")
-			fs.StringVar(&requestPath, "request", "-", "request `FILE`, or - for stdin")
-			fs.StringVar(&home, "home", "", "home `DIR` for ~ (default: yours)")
-			fs.StringVar(&workDir, "workdir", "", "`DIR` relative paths are resolved against (default: current)")
-		},
+		Name: "test", Summary: "run policy test files (exit 1 on failure)", Usage: "[--trusted-key FILE] FILE...",
+		Help: "Runs YAML test files of requests and expected decisions; see examples/policies/README.md.\n" +
+			"With --trusted-key, a policy whose signature does not verify decides every case as -32010.",
+		Flags: func(fs *flag.FlagSet) { trustedKeyFlag(fs, &keyPath) },
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
-			if policyPath == "" || len(args) != 0 {
-				return cli.Usagef("--policy is required and no arguments are taken")
+			if len(args) == 0 {
+				return cli.Usagef("want at least one FILE")
 			}
-			p, err := policy.Load(policyPath, policy.Options{HomeDir: home, WorkDir: workDir})
+			key, err := loadTrustedKey(keyPath)
 			if err != nil {
 				return err
 			}
-			raw, err := readRequest(env, requestPath)
-			if err != nil {
-				return err
-			}
-			var req struct {
-				Method string          `json:"method"`
-				Params json.RawMessage `json:"params"`
-			}
-			if err := json.Unmarshal(raw, &req); err != nil {
-				return fmt.Errorf("request is not a JSON-RPC object: %w", err)
-			}
-			return writeDecision(env.Stdout, p.Evaluate(ctx, req.Method, req.Params))
+			return runPolicyTests(ctx, env, args, policy.TestOptions{TrustedKey: key})
 		},
 	}
 }
 
-func readRequest(env cli.Env, path string) ([]byte, error) {
-	r := env.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("open request: %w", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	raw, err := io.ReadAll(io.LimitReader(r, maxRequestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read request: %w", err)
-	}
-	if len(raw) > maxRequestSize {
-		return nil, fmt.Errorf("request larger than %d bytes", maxRequestSize)
-	}
-	return raw, nil
-}
-
-func writeDecision(w io.Writer, d policy.Decision) error {
-	out := struct {
-		Decision   string         `json:"decision"`
-		Code       int            `json:"code"`
-		Message    string         `json:"message,omitempty"`
-		Reason     string         `json:"reason,omitempty"`
-		Audit      string         `json:"audit,omitempty"`
-		Violation  bool           `json:"violation"`
-		FailedRule string         `json:"failed_rule,omitempty"`
-		FailedArg  string         `json:"failed_arg,omitempty"`
-		Tool       string         `json:"tool,omitempty"`
-		Data       map[string]any `json:"data,omitempty"`
-	}{d.Action.String(), int(d.Code), d.Message, d.Reason, d.AuditDecision, d.Violation,
-		d.FailedRule, d.FailedArg, d.Tool, d.Data}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("write decision: %w", err)
-	}
-	return nil
-}
-
-func runPolicyTest(ctx context.Context, env cli.Env, args []string) error {
-	if len(args) == 0 {
-		return cli.Usagef("want at least one FILE")
-	}
+func runPolicyTests(ctx context.Context, env cli.Env, files []string, opts policy.TestOptions) error {
 	passed, failed := 0, 0
-	for _, file := range args {
-		results, err := policy.RunTestFile(ctx, file)
+	for _, file := range files {
+		results, err := policy.RunTestFile(ctx, file, opts)
 		if err != nil {
 			fmt.Fprintf(env.Stdout, "%s: error: %v\n", file, err)
 			failed++

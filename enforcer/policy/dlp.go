@@ -1,0 +1,43 @@
+package policy
+
+import (
+	"errors"
+
+	"github.com/aip-project/aip/enforcer/dlp"
+)
+
+// ScannerConfig converts the dlp section into the enforcer/dlp Config
+// that dlp.Compile takes. Validation compiles exactly this, so a policy
+// that parses always yields a Config that compiles.
+func (d DLP) ScannerConfig() dlp.Config {
+	cfg := dlp.Config{
+		Enabled:        d.Enabled,
+		ScanRequests:   d.ScanRequests,
+		OnRequestMatch: dlp.Action(d.OnRequestMatch),
+		DetectEncoding: d.DetectEncoding,
+		Patterns:       make([]dlp.Pattern, 0, len(d.Patterns)),
+	}
+	for _, p := range d.Patterns {
+		cfg.Patterns = append(cfg.Patterns, dlp.Pattern{Name: p.Name, Regex: p.Regex, Scope: dlp.Scope(p.Scope)})
+	}
+	return cfg
+}
+
+// validateDLP checks the dlp section by compiling it with enforcer/dlp,
+// so lint, load and reload agree with what the enforcer accepts. A pattern
+// without regex names a built-in (dlp.Builtins).
+func validateDLP(d *DLP) []Problem {
+	_, err := dlp.Compile(d.ScannerConfig())
+	if err == nil {
+		return nil
+	}
+	var cerr *dlp.ConfigError
+	if !errors.As(err, &cerr) {
+		return []Problem{{Path: "spec.dlp", Message: err.Error()}}
+	}
+	ps := make([]Problem, 0, len(cerr.Problems))
+	for _, p := range cerr.Problems {
+		ps = append(ps, Problem{Path: "spec.dlp." + p.Path, Message: p.Message})
+	}
+	return ps
+}
