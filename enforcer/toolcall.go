@@ -1,0 +1,161 @@
+package enforcer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/aip-project/aip/enforcer/approval"
+	"github.com/aip-project/aip/enforcer/codes"
+	"github.com/aip-project/aip/enforcer/dlp"
+	"github.com/aip-project/aip/enforcer/policy"
+	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/jsonrpc"
+)
+
+// handleToolCall decides a tools/call: the method check, a tool blocked
+// for a schema mismatch, the policy's tool rules, request DLP, then an
+// approval for `ask`. params has the token stripped already.
+func (e *Engine) handleToolCall(ctx context.Context, s *state, m *jsonrpc.Message, params json.RawMessage, stripped bool) outcome {
+	if d := s.policy.CheckMethod(m.Method); d.Action != policy.ActionAllow {
+		if !d.Action.Forward() {
+			return e.refuse(s, m, d, "")
+		}
+		return e.forwardCall(s, m, d, params, stripped, "", nil, false)
+	}
+	pm := *m
+	pm.Params = params
+	tc, err := pm.ToolCall()
+	if err != nil {
+		return e.refuse(s, m, invalidParams(asProtocolError(err).Reason), "")
+	}
+	argsSHA, err := audit.ArgsDigest(tc.Arguments)
+	if err != nil {
+		return e.refuse(s, m, invalidParams("tools/call arguments cannot be canonicalized: "+err.Error()), "")
+	}
+	args := map[string]any{}
+	if tc.Arguments != nil {
+		dec := json.NewDecoder(bytes.NewReader(tc.Arguments))
+		dec.UseNumber()
+		if err := dec.Decode(&args); err != nil {
+			return e.refuse(s, m, invalidParams("tools/call arguments must be a JSON object"), argsSHA)
+		}
+	}
+
+	var d policy.Decision
+	if mm, ok := (*s.mismatched.Load())[policy.Normalize(tc.Name)]; ok {
+		d = mm
+	} else {
+		d = s.policy.EvaluateToolCall(ctx, tc.Name, args)
+	}
+	if !d.Action.Forward() && d.Action != policy.ActionAsk {
+		return e.refuse(s, m, d, argsSHA)
+	}
+
+	params, counts, dd, ok := e.scanRequest(s, d, params)
+	if !ok {
+		return e.refuse(s, m, dd, argsSHA)
+	}
+	d = dd
+	stripped = stripped || counts != nil && s.dlp.OnRequestMatch() == dlp.ActionRedact
+	if d.Action != policy.ActionAsk {
+		return e.forwardCall(s, m, d, params, stripped, argsSHA, counts, false)
+	}
+	return e.ask(s, m, d, tc, params, stripped, argsSHA, counts)
+}
+
+func (e *Engine) forwardCall(s *state, m *jsonrpc.Message, d policy.Decision, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int, reserved bool) outcome {
+	msg := m.Raw
+	if rewrite {
+		msg = rebuildRequest(m, params)
+	}
+	return e.admit(s, m, d, call{method: methodToolsCall, tool: d.Tool}, msg, argsSHA, counts, reserved)
+}
+
+// scanRequest applies request DLP to tools/call params. It returns the
+// params to forward, the match counts, and the decision; ok false means
+// the returned decision refuses the call.
+func (e *Engine) scanRequest(s *state, d policy.Decision, params json.RawMessage) (json.RawMessage, map[string]int, policy.Decision, bool) {
+	if !s.dlp.ScansRequests() {
+		return params, nil, d, true
+	}
+	counts, err := s.dlp.ScanRequest(params)
+	if err != nil {
+		return nil, nil, dlpFailure(d.Tool, "the enforcer could not scan the call's arguments for secrets, so it was refused"), false
+	}
+	if len(counts) == 0 {
+		return params, nil, d, true
+	}
+	names := sortedNames(counts)
+	switch s.dlp.OnRequestMatch() {
+	case dlp.ActionWarn:
+		e.log.Warn("secret in tool call arguments forwarded (on_request_match: warn)", "tool", d.Tool, "dlp_rules", names)
+		return params, counts, d, true
+	case dlp.ActionRedact:
+		red, counts, err := s.dlp.RedactRequest(params)
+		if err != nil {
+			return nil, nil, dlpFailure(d.Tool, "the enforcer could not redact secrets from the call's arguments, so it was refused"), false
+		}
+		return red, counts, d, true
+	}
+	reason := "the arguments of " + d.Tool + " contain what DLP rule(s) " + strings.Join(names, ", ") +
+		" flag as a secret; remove it from the call, or change spec.dlp.on_request_match"
+	deny := refusal(codes.Forbidden, "dlp", d.Tool, reason)
+	if s.policy.Mode() == policy.ModeMonitor {
+		deny.Action, deny.AuditDecision = policy.ActionAllowMonitor, policy.AuditAllowMonitor
+		return params, counts, deny, true
+	}
+	return nil, counts, deny, false
+}
+
+// ask holds the call until the gate settles it; the returned outcome is
+// pending. The request id is reserved now, so a duplicate is refused.
+func (e *Engine) ask(s *state, m *jsonrpc.Message, d policy.Decision, tc jsonrpc.ToolCall, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int) outcome {
+	c := call{method: methodToolsCall, tool: d.Tool}
+	if m.Kind == jsonrpc.KindRequest && !e.pending.reserve(m.ID, c) {
+		return e.refuse(s, m, duplicateID(d.Tool), argsSHA)
+	}
+	arguments := tc.Arguments
+	if arguments == nil {
+		arguments = json.RawMessage(`{}`)
+	}
+	req := approval.Request{Tool: d.Tool, Arguments: arguments, ArgsSHA256: argsSHA,
+		Policy: s.policy.Name(), PolicyHash: s.policy.Hash(), Agent: e.cfg.Agent, Reason: d.Reason}
+	e.log.Info("tool call waits for approval", "tool", d.Tool, "args_sha256", argsSHA)
+	return outcome{wait: func(ctx context.Context) outcome {
+		o := e.cfg.Gate.Ask(ctx, req)
+		settled := d.AfterApproval(policyOutcome(o))
+		if !settled.Action.Forward() {
+			if m.Kind == jsonrpc.KindRequest {
+				e.pending.release(m.ID)
+			}
+			return e.refuse(s, m, settled, argsSHA)
+		}
+		return e.forwardCall(s, m, settled, params, rewrite, argsSHA, counts, true)
+	}}
+}
+
+func policyOutcome(o approval.Outcome) policy.ApprovalOutcome {
+	switch o {
+	case approval.Approved:
+		return policy.Approved
+	case approval.TimedOut:
+		return policy.TimedOut
+	}
+	return policy.Denied
+}
+
+func dlpFailure(tool, reason string) policy.Decision {
+	return refusal(codes.DLPRedactionFailed, "dlp", tool, reason)
+}
+
+func sortedNames(counts map[string]int) []string {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
