@@ -11,6 +11,9 @@ func Root() *cli.Command {
 		Help: "aip: identity and zero-trust authorization for AI agents calling MCP tools.",
 		Commands: []*cli.Command{
 			// Subcommands are added here, one line each; each lives in its own file.
+			agentCommand(),
+			tokenCommand(),
+			revokeCommand(),
 			auditCommand(),
 			policyCommand(),
 		},

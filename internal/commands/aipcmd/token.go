@@ -1,0 +1,165 @@
+package aipcmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
+	"github.com/aip-project/aip/internal/cli"
+	"github.com/aip-project/aip/internal/issuerclient"
+	"github.com/aip-project/aip/issuer/oauth"
+	"github.com/aip-project/aip/issuer/token"
+)
+
+// workloadAPITimeout bounds fetching a JWT-SVID from the Workload API.
+const workloadAPITimeout = 10 * time.Second
+
+func tokenCommand() *cli.Command {
+	return &cli.Command{
+		Name:     "token",
+		Summary:  "get Agent Authorization Tokens from the issuer",
+		Commands: []*cli.Command{tokenExchangeCommand()},
+	}
+}
+
+// localUserFlag is --local-user[=USER]: bare, it names the OS user.
+type localUserFlag struct {
+	set  bool
+	name string
+}
+
+func (f *localUserFlag) String() string   { return f.name }
+func (f *localUserFlag) IsBoolFlag() bool { return true }
+
+func (f *localUserFlag) Set(v string) error {
+	f.set = true
+	if v != "true" {
+		f.name = v
+	}
+	return nil
+}
+
+type exchangeFlags struct {
+	issuer           issuerFlags
+	audiences        stringList
+	scope            string
+	keyPath          string
+	workloadAPI      string
+	subjectTokenFile string
+	localUser        localUserFlag
+}
+
+func tokenExchangeCommand() *cli.Command {
+	var o exchangeFlags
+	return &cli.Command{
+		Name:    "exchange",
+		Summary: "exchange a user token and the agent's identity for an AAT",
+		Usage:   "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR) (--subject-token-file FILE | --local-user[=USER])",
+		Help: "Runs an RFC 8693 token exchange at the issuer and prints the AAT (with --output json,\n" +
+			"the whole response: access_token, token_type, expires_in, scope).\n\n" +
+			"The agent proves itself with its native key (--key: a DPoP proof, RFC 9449; the AAT\n" +
+			"is bound to the key) or with a JWT-SVID from the SPIFFE Workload API (--workload-api,\n" +
+			"audience = the issuer URL). The user is an OIDC ID token read from\n" +
+			"--subject-token-file, or, on the embedded single-machine default, the local OS user\n" +
+			"(--local-user, or --local-user=NAME).",
+		Flags: func(fs *flag.FlagSet) {
+			o.issuer.declare(fs, false)
+			fs.Var(&o.audiences, "audience", "the MCP server `AUD` the AAT is for (required; repeatable)")
+			fs.StringVar(&o.scope, "scope", "", "narrow the AAT to these `TOOLS` (space- or comma-separated)")
+			fs.StringVar(&o.keyPath, "key", "", "the agent's private key `FILE` (PEM PKCS#8, mode 0600)")
+			fs.StringVar(&o.workloadAPI, "workload-api", "", "SPIFFE Workload API `ADDR`, e.g. unix:///run/spire/agent.sock")
+			fs.StringVar(&o.subjectTokenFile, "subject-token-file", "", "`FILE` holding the user's OIDC ID token")
+			fs.Var(&o.localUser, "local-user", "act for the local OS user (or --local-user=NAME)")
+		},
+		Run: func(ctx context.Context, env cli.Env, args []string) error {
+			if len(args) != 0 {
+				return cli.Usagef("no arguments are taken")
+			}
+			req, c, err := o.request(ctx)
+			if err != nil {
+				return err
+			}
+			res, err := c.Exchange(ctx, req)
+			if err != nil {
+				return fmt.Errorf("token exchange: %w%s", err, exchangeHint(err))
+			}
+			if o.issuer.output == "json" {
+				return writeJSON(env.Stdout, res)
+			}
+			_, err = fmt.Fprintln(env.Stdout, res.AccessToken)
+			return err
+		},
+	}
+}
+
+// request checks the flags and builds the token request.
+func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest, *issuerclient.Client, error) {
+	var req issuerclient.TokenRequest
+	switch {
+	case len(o.audiences) == 0:
+		return req, nil, cli.Usagef("--audience is required")
+	case (o.keyPath == "") == (o.workloadAPI == ""):
+		return req, nil, cli.Usagef("give exactly one of --key and --workload-api")
+	case (o.subjectTokenFile == "") == !o.localUser.set:
+		return req, nil, cli.Usagef("give exactly one of --subject-token-file and --local-user")
+	}
+	c, err := o.issuer.client()
+	if err != nil {
+		return req, nil, err
+	}
+	req.Audience = o.audiences
+	req.Scope = strings.FieldsFunc(o.scope, func(r rune) bool { return r == ' ' || r == ',' })
+	if o.subjectTokenFile != "" {
+		if req.SubjectToken, err = readSecretFile(o.subjectTokenFile); err != nil {
+			return req, nil, fmt.Errorf("--subject-token-file: %w", err)
+		}
+		req.SubjectTokenType = token.TokenTypeIDToken
+	} else {
+		req.SubjectTokenType = token.TokenTypeLocalUser
+		if req.SubjectToken = o.localUser.name; req.SubjectToken == "" {
+			u, err := user.Current()
+			if err != nil {
+				return req, nil, fmt.Errorf("--local-user: %w", err)
+			}
+			req.SubjectToken = u.Username
+		}
+	}
+	if o.keyPath != "" {
+		if req.DPoPKey, err = loadAgentKey(o.keyPath); err != nil {
+			return req, nil, fmt.Errorf("--key: %w", err)
+		}
+		return req, c, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, workloadAPITimeout)
+	defer cancel()
+	svid, err := workloadapi.FetchJWTSVID(wctx, jwtsvid.Params{Audience: c.URL()}, workloadapi.WithAddr(o.workloadAPI))
+	if err != nil {
+		return req, nil, fmt.Errorf("fetch a JWT-SVID from the workload api at %s: %w", o.workloadAPI, err)
+	}
+	req.ActorToken = svid.Marshal()
+	return req, c, nil
+}
+
+// exchangeHint explains refusals whose public description is uniform.
+func exchangeHint(err error) string {
+	var e *issuerclient.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	switch {
+	case e.Code == oauth.UnauthorizedClient && strings.Contains(e.Description, "not active"):
+		return " (the agent is suspended or revoked in the registry: `aip agent show`)"
+	case e.Code == oauth.InvalidGrant && e.Description == oauth.AuthFailed:
+		return " (the user token was refused, or the agent, user or session is revoked)"
+	case e.Code == oauth.InvalidClient || e.Code == oauth.InvalidDPoPProof:
+		return " (the agent's key or SVID was refused: is it registered?)"
+	}
+	return ""
+}

@@ -1,0 +1,9 @@
+// Package issuerclient is an HTTP client for the aip issuer's API: the
+// agent registry (/v1/agents), token exchange (/v1/token), revocations
+// (/v1/revocations) and the JWKS.
+//
+// It sends credentials (an admin's bearer ID token, a subject or actor
+// token, a DPoP proof) only in the request they belong to, and never logs
+// or formats them into errors: an error carries the issuer's OAuth error
+// code and description, nothing the caller sent.
+package issuerclient
