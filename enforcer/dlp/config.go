@@ -1,10 +1,11 @@
 package dlp
 
 import (
-	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"strings"
+
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 // Scope says which traffic a pattern applies to.
@@ -54,30 +55,12 @@ type Config struct {
 
 // Problem is one mistake in a Config, with its key path relative to the
 // dlp section ("patterns[1].regex").
-type Problem struct {
-	Path    string
-	Message string
-}
-
-func (p Problem) String() string { return p.Path + ": " + p.Message }
+type Problem = keypath.Problem
 
 // ConfigError lists every problem of a Config; Compile returns it, so a
-// policy validator can report each problem under its own key path.
-type ConfigError struct {
-	Problems []Problem
-}
-
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString("dlp config: ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+// policy validator can report each problem under its own key path. Its
+// message starts "dlp config: ".
+type ConfigError = keypath.ValidationError
 
 // IsBuiltin reports whether name is a built-in pattern a Pattern may use
 // without a Regex.
@@ -96,22 +79,19 @@ func Compile(cfg Config) (*Scanner, error) {
 		onRequest:      cfg.OnRequestMatch,
 		detectEncoding: cfg.DetectEncoding,
 	}
-	var errs []Problem
+	var errs keypath.Problems
 	switch s.onRequest {
 	case "":
 		s.onRequest = ActionBlock
 	case ActionBlock, ActionRedact, ActionWarn:
 	default:
-		errs = append(errs, Problem{"on_request_match", fmt.Sprintf("%q is not block, redact or warn", cfg.OnRequestMatch)})
+		errs.Add("on_request_match", "%q is not block, redact or warn", cfg.OnRequestMatch)
 	}
 	var req, resp []rule
 	seen := make(map[string]bool, len(cfg.Patterns))
 	for i, p := range cfg.Patterns {
 		r, perrs := compilePattern(p, seen)
-		for _, e := range perrs {
-			e.Path = fmt.Sprintf("patterns[%d].%s", i, e.Path)
-			errs = append(errs, e)
-		}
+		errs.AddUnder(keypath.Index("patterns", i), perrs)
 		if len(perrs) > 0 {
 			continue
 		}
@@ -122,43 +102,44 @@ func Compile(cfg Config) (*Scanner, error) {
 			resp = append(resp, r)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, &ConfigError{Problems: errs}
+	if err := errs.Err(nil, "dlp config"); err != nil {
+		return nil, err
 	}
 	s.request, s.response = newRuleSet(req), newRuleSet(resp)
 	return s, nil
 }
 
-func compilePattern(p Pattern, seen map[string]bool) (rule, []Problem) {
-	var errs []Problem
+func compilePattern(p Pattern, seen map[string]bool) (rule, keypath.Problems) {
+	var errs keypath.Problems
 	switch {
 	case p.Name == "":
-		errs = append(errs, Problem{"name", "required"})
+		errs.Add("name", "required")
 	case seen[p.Name]:
-		errs = append(errs, Problem{"name", fmt.Sprintf("duplicate: %q is used by an earlier pattern", p.Name)})
+		errs.Add("name", "duplicate: %q is used by an earlier pattern", p.Name)
 	}
 	seen[p.Name] = true
 	switch p.Scope {
 	case "", ScopeRequest, ScopeResponse, ScopeAll:
 	default:
-		errs = append(errs, Problem{"scope", fmt.Sprintf("%q is not request, response or all", p.Scope)})
+		errs.Add("scope", "%q is not request, response or all", p.Scope)
 	}
 	expr := p.Regex
 	if expr == "" {
 		b, ok := builtins[p.Name]
 		if !ok {
-			errs = append(errs, Problem{"regex", fmt.Sprintf("required (%q is not a built-in pattern; built-ins: %s)",
-				p.Name, strings.Join(Builtins(), ", "))})
+			errs.Add("regex", "required (%q is not a built-in pattern; built-ins: %s)",
+				p.Name, strings.Join(Builtins(), ", "))
 			return rule{}, errs
 		}
 		expr = b
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		return rule{}, append(errs, Problem{"regex", "invalid RE2 regex: " + err.Error()})
+		errs.Add("regex", "invalid RE2 regex: %v", err)
+		return rule{}, errs
 	}
 	if matchesEmpty(expr) {
-		errs = append(errs, Problem{"regex", "matches the empty string, so it would redact everywhere"})
+		errs.Add("regex", "matches the empty string, so it would redact everywhere")
 	}
 	return rule{name: p.Name, re: re}, errs
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/aip-project/aip/enforcer/dlp"
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 // ScannerConfig converts the dlp section into the enforcer/dlp Config
@@ -26,18 +27,17 @@ func (d DLP) ScannerConfig() dlp.Config {
 // validateDLP checks the dlp section by compiling it with enforcer/dlp,
 // so lint, load and reload agree with what the enforcer accepts. A pattern
 // without regex names a built-in (dlp.Builtins).
-func validateDLP(d *DLP) []Problem {
+func validateDLP(d *DLP) keypath.Problems {
 	_, err := dlp.Compile(d.ScannerConfig())
 	if err == nil {
 		return nil
 	}
+	var ps keypath.Problems
 	var cerr *dlp.ConfigError
 	if !errors.As(err, &cerr) {
-		return []Problem{{Path: "spec.dlp", Message: err.Error()}}
+		ps.Add("spec.dlp", "%v", err)
+		return ps
 	}
-	ps := make([]Problem, 0, len(cerr.Problems))
-	for _, p := range cerr.Problems {
-		ps = append(ps, Problem{Path: "spec.dlp." + p.Path, Message: p.Message})
-	}
+	ps.AddUnder("spec.dlp", cerr.Problems)
 	return ps
 }

@@ -2,13 +2,15 @@ package policy
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 // Sentinel errors callers branch on with errors.Is.
 var (
 	// ErrInvalid marks a policy that failed decoding or validation; the
-	// error is a *ValidationError listing every problem.
+	// error is a *ValidationError listing every problem, or wraps the
+	// YAML syntax error.
 	ErrInvalid = errors.New("invalid policy")
 	// ErrTooLarge marks input over MaxSize.
 	ErrTooLarge = errors.New("policy too large")
@@ -19,34 +21,12 @@ var (
 
 // Problem is one validation finding, with the key path it concerns
 // (e.g. "spec.tool_rules[2].acton").
-type Problem struct {
-	Path    string
-	Message string
-}
+type Problem = keypath.Problem
 
-func (p Problem) String() string {
-	if p.Path == "" {
-		return p.Message
-	}
-	return p.Path + ": " + p.Message
-}
+// ValidationError lists every problem found in a policy document; it
+// matches ErrInvalid with errors.Is and its message starts
+// "invalid policy: ".
+type ValidationError = keypath.ValidationError
 
-// ValidationError lists every problem found in a policy document.
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid policy: ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
+// invalid returns ps as a *ValidationError, or nil when it is empty.
+func invalid(ps keypath.Problems) error { return ps.Err(ErrInvalid, "invalid policy") }

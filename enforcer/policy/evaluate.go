@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/aip-project/aip/enforcer/codes"
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 const methodToolsCall = "tools/call"
@@ -120,19 +121,19 @@ func (p *Policy) checkRateLimit(ctx context.Context, tool string, r *rule) (d De
 
 // checkArgs applies allow_args, then strict_args, of an allow rule.
 func (p *Policy) checkArgs(tool string, r *rule, args map[string]any) (d Decision, bad bool) {
-	rulePath := "spec.tool_rules[" + strconv.Itoa(r.index) + "]"
+	rulePath := keypath.Index("spec.tool_rules", r.index)
 	for i := range r.args {
 		a := &r.args[i]
 		v, ok := args[a.name]
 		if !ok {
 			return p.argViolation(tool, a.name, RuleAllowArgs, fmt.Sprintf(
 				"argument %q of tool %q is required by %s of policy %q; pass it, or remove it from allow_args",
-				a.name, tool, joinKey(rulePath+".allow_args", a.name), p.name)), true
+				a.name, tool, keypath.Join(rulePath+".allow_args", a.name), p.name)), true
 		}
 		if !a.re.MatchString(argString(v)) {
 			return p.argViolation(tool, a.name, RuleAllowArgs, fmt.Sprintf(
 				"argument %q of tool %q does not match %s (%q) of policy %q; change the value, or the pattern if the value should be allowed",
-				a.name, tool, joinKey(rulePath+".allow_args", a.name), a.re.String(), p.name)), true
+				a.name, tool, keypath.Join(rulePath+".allow_args", a.name), a.re.String(), p.name)), true
 		}
 	}
 	if !r.strict {

@@ -1,16 +1,17 @@
 package policy
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/aip-project/aip/internal/keypath"
+	"github.com/aip-project/aip/internal/strictyaml"
 )
 
 // MaxSize is the largest policy document accepted, in bytes.
@@ -27,22 +28,24 @@ func Parse(data []byte) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d decoder
+	var d strictyaml.Decoder
 	doc := &Document{}
 	if root.Kind != yaml.MappingNode {
-		d.addf("", "policy must be a mapping, got %s", describe(root))
-		return nil, &ValidationError{Problems: d.problems}
+		var ps keypath.Problems
+		ps.Add("", "policy must be a mapping, got %s", strictyaml.Describe(root))
+		return nil, invalid(ps)
 	}
-	d.decode("", root, reflect.ValueOf(doc).Elem(), 0)
-	if len(d.problems) == 0 {
-		d.problems = append(d.problems, validate(doc)...)
+	d.Decode(root, doc)
+	ps := d.Problems()
+	if len(ps) == 0 {
+		ps = append(ps, validate(doc)...)
 	}
-	if len(d.problems) > 0 {
-		return nil, &ValidationError{Problems: d.problems}
+	if err := invalid(ps); err != nil {
+		return nil, err
 	}
-	generic, ok := d.generic("", root, 0)
+	generic, ok := d.Generic(root)
 	if !ok {
-		return nil, &ValidationError{Problems: d.problems}
+		return nil, invalid(d.Problems())
 	}
 	doc.canonical, err = canonicalPolicy(generic)
 	if err != nil {
@@ -101,26 +104,15 @@ func readLimited(path string, limit int64) ([]byte, error) {
 
 // parseYAML parses exactly one YAML document into a node tree. Aliases are
 // not expanded here; the decoder expands them against a node budget.
-func parseYAML(data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			root, err = nil, fmt.Errorf("%w: malformed YAML", ErrInvalid)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &ValidationError{Problems: []Problem{{Message: "empty document"}}}
-		}
+func parseYAML(data []byte) (*yaml.Node, error) {
+	root, err := strictyaml.Parse(data)
+	switch {
+	case errors.Is(err, strictyaml.ErrMultipleDocuments):
+		return nil, invalid(keypath.Problems{{Message: err.Error()}})
+	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	case root == nil:
+		return nil, invalid(keypath.Problems{{Message: "empty document"}})
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, &ValidationError{Problems: []Problem{{Message: "more than one YAML document"}}}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &ValidationError{Problems: []Problem{{Message: "empty document"}}}
-	}
-	return doc.Content[0], nil
+	return root, nil
 }

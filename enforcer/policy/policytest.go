@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
+
+	"github.com/aip-project/aip/internal/keypath"
+	"github.com/aip-project/aip/internal/strictyaml"
 )
 
 // maxRepeat bounds TestCase.Repeat.
@@ -76,26 +78,27 @@ func ParseTestFile(data []byte) (*TestFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d decoder
+	var d strictyaml.Decoder
 	tf := &TestFile{}
-	d.decode("", root, reflect.ValueOf(tf).Elem(), 0)
+	d.Decode(root, tf)
+	ps := d.Problems()
 	if tf.Policy == "" {
-		d.addf("policy", "required")
+		ps.Add("policy", "required")
 	}
 	for i, tc := range tf.Tests {
-		path := fmt.Sprintf("tests[%d]", i)
+		path := keypath.Index("tests", i)
 		if tc.Name == "" {
-			d.addf(path+".name", "required")
+			ps.Add(path+".name", "required")
 		}
 		if !oneOf(tc.Expect.Decision, "allow", "deny", "ask", "allow_monitor") {
-			d.addf(path+".expect.decision", "must be allow, deny, ask or allow_monitor, got %q", tc.Expect.Decision)
+			ps.Add(path+".expect.decision", "must be allow, deny, ask or allow_monitor, got %q", tc.Expect.Decision)
 		}
 		if tc.Repeat != nil && (*tc.Repeat < 1 || *tc.Repeat > maxRepeat) {
-			d.addf(path+".repeat", "must be between 1 and %d, got %d", maxRepeat, *tc.Repeat)
+			ps.Add(path+".repeat", "must be between 1 and %d, got %d", maxRepeat, *tc.Repeat)
 		}
 	}
-	if len(d.problems) > 0 {
-		return nil, &ValidationError{Problems: d.problems}
+	if err := invalid(ps); err != nil {
+		return nil, err
 	}
 	return tf, nil
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 // Accepted values.
@@ -18,31 +19,28 @@ const kindAgentPolicy = "AgentPolicy"
 
 // validate checks the values of a decoded document and returns every
 // problem found.
-func validate(doc *Document) []Problem {
-	var ps []Problem
-	add := func(path, format string, a ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, a...)})
-	}
+func validate(doc *Document) keypath.Problems {
+	var ps keypath.Problems
 	switch {
 	case doc.APIVersion == "":
-		add("apiVersion", "required (one of %s)", strings.Join(apiVersions, ", "))
+		ps.Add("apiVersion", "required (one of %s)", strings.Join(apiVersions, ", "))
 	case !oneOf(doc.APIVersion, apiVersions...):
-		add("apiVersion", "unknown version %q (want one of %s)", doc.APIVersion, strings.Join(apiVersions, ", "))
+		ps.Add("apiVersion", "unknown version %q (want one of %s)", doc.APIVersion, strings.Join(apiVersions, ", "))
 	}
 	if doc.Kind != kindAgentPolicy {
-		add("kind", "must be %q, got %q", kindAgentPolicy, doc.Kind)
+		ps.Add("kind", "must be %q, got %q", kindAgentPolicy, doc.Kind)
 	}
 	if strings.TrimSpace(doc.Metadata.Name) == "" {
-		add("metadata.name", "required")
+		ps.Add("metadata.name", "required")
 	}
 	if sig := doc.Metadata.Signature; sig != "" {
 		if _, err := decodeSignature(sig); err != nil {
-			add("metadata.signature", "%v", err)
+			ps.Add("metadata.signature", "%v", err)
 		}
 	}
 	s := &doc.Spec
 	if !oneOf(s.Mode, "", ModeEnforce, ModeMonitor) {
-		add("spec.mode", "must be %q or %q, got %q", ModeEnforce, ModeMonitor, s.Mode)
+		ps.Add("spec.mode", "must be %q or %q, got %q", ModeEnforce, ModeMonitor, s.Mode)
 	}
 	for _, l := range []struct {
 		path  string
@@ -54,23 +52,23 @@ func validate(doc *Document) []Problem {
 	} {
 		for i, v := range l.names {
 			if Normalize(v) == "" {
-				add(l.path+"["+strconv.Itoa(i)+"]", "must not be empty")
+				ps.Add(keypath.Index(l.path, i), "must not be empty")
 			}
 		}
 	}
 	seen := make(map[string]int, len(s.ToolRules))
 	for i, r := range s.ToolRules {
-		ps = append(ps, validateRule(fmt.Sprintf("spec.tool_rules[%d]", i), r)...)
+		ps = append(ps, validateRule(keypath.Index("spec.tool_rules", i), r)...)
 		name := Normalize(r.Tool)
 		if j, dup := seen[name]; dup && name != "" {
-			add(fmt.Sprintf("spec.tool_rules[%d].tool", i), "duplicate rule for %q (first in spec.tool_rules[%d])", name, j)
+			ps.Add(keypath.Index("spec.tool_rules", i)+".tool", "duplicate rule for %q (first in spec.tool_rules[%d])", name, j)
 		}
 		seen[name] = i
 	}
 	for i, p := range s.ProtectedPaths {
-		path := fmt.Sprintf("spec.protected_paths[%d]", i)
+		path := keypath.Index("spec.protected_paths", i)
 		if strings.TrimSpace(p) == "" {
-			add(path, "must not be empty")
+			ps.Add(path, "must not be empty")
 		}
 	}
 	if s.DLP != nil {
@@ -79,34 +77,31 @@ func validate(doc *Document) []Problem {
 	return ps
 }
 
-func validateRule(path string, r ToolRule) []Problem {
-	var ps []Problem
-	add := func(sub, format string, a ...any) {
-		ps = append(ps, Problem{Path: path + sub, Message: fmt.Sprintf(format, a...)})
-	}
+func validateRule(path string, r ToolRule) keypath.Problems {
+	var ps keypath.Problems
 	if Normalize(r.Tool) == "" {
-		add(".tool", "required")
+		ps.Add(path+".tool", "required")
 	}
 	if !oneOf(r.Action, "", ruleAllow, ruleBlock, ruleAsk) {
-		add(".action", "must be allow, block or ask, got %q", r.Action)
+		ps.Add(path+".action", "must be allow, block or ask, got %q", r.Action)
 	}
 	for _, name := range sortedKeys(r.AllowArgs) {
 		re := r.AllowArgs[name]
 		if name == "" {
-			add(".allow_args", "argument name must not be empty")
+			ps.Add(path+".allow_args", "argument name must not be empty")
 			continue
 		}
 		if _, err := regexp.Compile(re); err != nil {
-			add(".allow_args."+name, "invalid RE2 regex: %v", err)
+			ps.Add(path+".allow_args."+name, "invalid RE2 regex: %v", err)
 		}
 	}
 	if r.RateLimit != "" {
 		if _, err := ParseLimit(r.RateLimit); err != nil {
-			add(".rate_limit", "%v", err)
+			ps.Add(path+".rate_limit", "%v", err)
 		}
 	}
 	if r.SchemaHash != "" && !validSchemaHash(r.SchemaHash) {
-		add(".schema_hash", "must be sha256:<64 lowercase hex digits>")
+		ps.Add(path+".schema_hash", "must be sha256:<64 lowercase hex digits>")
 	}
 	return ps
 }

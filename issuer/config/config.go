@@ -154,8 +154,8 @@ func Parse(data []byte) (*Config, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	if len(probs) > 0 {
-		return nil, probs.err()
+	if err := invalid(probs); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

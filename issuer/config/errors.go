@@ -2,7 +2,8 @@ package config
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/aip-project/aip/internal/keypath"
 )
 
 // ErrInvalid is wrapped by every configuration problem; the error is a
@@ -11,46 +12,12 @@ var ErrInvalid = errors.New("invalid configuration")
 
 // Problem is one finding, with the key path it concerns, e.g.
 // "identity_providers[1].issuer_url".
-type Problem struct {
-	Path    string
-	Message string
-}
+type Problem = keypath.Problem
 
-func (p Problem) String() string {
-	if p.Path == "" {
-		return p.Message
-	}
-	return p.Path + ": " + p.Message
-}
+// ValidationError lists every problem found in a configuration; it
+// matches ErrInvalid with errors.Is and its message starts
+// "invalid configuration: ".
+type ValidationError = keypath.ValidationError
 
-// ValidationError lists every problem found in a configuration.
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid configuration: ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-// problems collects findings.
-type problems []Problem
-
-func (p *problems) add(path, msg string) { *p = append(*p, Problem{Path: path, Message: msg}) }
-
-func (p problems) err() error {
-	if len(p) == 0 {
-		return nil
-	}
-	return &ValidationError{Problems: p}
-}
+// invalid returns ps as a *ValidationError, or nil when it is empty.
+func invalid(ps keypath.Problems) error { return ps.Err(ErrInvalid, "invalid configuration") }

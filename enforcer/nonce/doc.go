@@ -1,0 +1,12 @@
+// Package nonce remembers the jtis of DPoP proofs so that a request is
+// accepted once: Store.Record answers ErrReplayed for a jti seen within its
+// TTL, and ErrUnavailable when it cannot tell, in which case callers deny
+// (fail closed).
+//
+// Memory serves a single enforcer; Redis is shared by every enforcer
+// pointing at the same server (SET NX PX), and can pipeline the nonce
+// write with a revocation MGET so a call costs one round trip.
+//
+// It never logs; callers pass only jtis (or a key made from a thumbprint
+// and a jti), never a proof or a token.
+package nonce

@@ -1,0 +1,157 @@
+package nonce_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/test/env"
+)
+
+func TestMain(m *testing.M) { os.Exit(env.Main(m)) }
+
+func newRedis(t testing.TB, c redis.UniversalClient) *nonce.Redis {
+	t.Helper()
+	s, err := nonce.NewRedis(nonce.RedisConfig{Client: c, Prefix: "test:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRedisConformance(t *testing.T) {
+	r := env.Redis(t)
+	runConformance(t, func(t *testing.T) (nonce.Store, func(time.Duration)) {
+		return newRedis(t, r.Client(t)), time.Sleep
+	})
+}
+
+// Two enforcers sharing a Redis catch each other's replays.
+func TestRedisShared(t *testing.T) {
+	r := env.Redis(t)
+	a, b := newRedis(t, r.Client(t)), newRedis(t, r.Client(t))
+	record(t, a, "jti-1", time.Minute, nil)
+	record(t, b, "jti-1", time.Minute, nonce.ErrReplayed)
+
+	c := r.Client(t)
+	ttl, err := c.PTTL(context.Background(), "test:"+t.Name()+":jti-1").Result()
+	if err != nil || ttl <= 50*time.Second || ttl > time.Minute {
+		t.Fatalf("PTTL of the key = %s, %v; want about 1m", ttl, err)
+	}
+	if _, err := nonce.NewRedis(nonce.RedisConfig{}); err == nil {
+		t.Fatal("store without a client")
+	}
+}
+
+// The nonce write and a revocation MGET go in one pipeline.
+func TestRedisRecordAndCheck(t *testing.T) {
+	r := env.Redis(t)
+	c := r.Client(t)
+	s := newRedis(t, c)
+	ctx := context.Background()
+	revoked := "test:" + t.Name() + ":rev:agent:bot"
+	if err := c.Set(ctx, revoked, `{"kind":"agent"}`, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{revoked, "test:" + t.Name() + ":rev:user:alice"}
+
+	vals, err := s.RecordAndCheck(ctx, "p1", time.Minute, keys)
+	if err != nil || len(vals) != 2 || vals[0] != `{"kind":"agent"}` || vals[1] != nil {
+		t.Fatalf("RecordAndCheck = %v, %v", vals, err)
+	}
+	vals, err = s.RecordAndCheck(ctx, "p1", time.Minute, keys)
+	if !errors.Is(err, nonce.ErrReplayed) || len(vals) != 2 {
+		t.Fatalf("replay: %v, %v; want the values and ErrReplayed", vals, err)
+	}
+	if vals, err = s.RecordAndCheck(ctx, "p2", time.Minute, nil); err != nil || vals != nil {
+		t.Fatalf("no keys: %v, %v", vals, err)
+	}
+	if _, err := s.RecordAndCheck(ctx, "", time.Minute, keys); err == nil {
+		t.Fatal("empty jti accepted")
+	}
+
+	// Queue composes with commands of the caller's own.
+	p := c.Pipeline()
+	done := s.Queue(ctx, p, "p3", time.Minute)
+	get := p.Get(ctx, revoked)
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := done(); err != nil || get.Val() == "" {
+		t.Fatalf("queued: %v, %q", err, get.Val())
+	}
+	record(t, s, "p3", time.Minute, nonce.ErrReplayed)
+	if err := s.Queue(ctx, c.Pipeline(), "p4", 0)(); err == nil {
+		t.Fatal("zero ttl queued")
+	}
+}
+
+// With Redis down every call fails with ErrUnavailable, never a silent
+// accept; once it is back, records work again.
+func TestRedisOutage(t *testing.T) {
+	r := env.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	s := newRedis(t, c)
+	record(t, s, "before", time.Minute, nil)
+
+	r.Stop(t)
+	t.Cleanup(func() { r.Start(t) })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if err := s.Record(ctx, "down-"+strconv.Itoa(i), time.Minute); !errors.Is(err, nonce.ErrUnavailable) {
+			t.Fatalf("Record with redis down = %v, want ErrUnavailable", err)
+		}
+	}
+	if _, err := s.RecordAndCheck(ctx, "down", time.Minute, []string{"k"}); !errors.Is(err, nonce.ErrUnavailable) {
+		t.Fatalf("RecordAndCheck with redis down = %v, want ErrUnavailable", err)
+	}
+
+	r.Start(t)
+	record(t, s, "after", time.Minute, nil)
+	record(t, s, "after", time.Minute, nonce.ErrReplayed)
+}
+
+func BenchmarkRedisRecord(b *testing.B) {
+	r := env.Redis(b)
+	s := newRedis(b, r.Client(b))
+	ctx := context.Background()
+	b.Run("Record", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			if err := s.Record(ctx, "r"+strconv.Itoa(i), 10*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("RecordAndCheck4", func(b *testing.B) {
+		keys := []string{"rev:agent:a", "rev:user:u", "rev:session:s", "rev:jti:j"}
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := s.RecordAndCheck(ctx, "c"+strconv.Itoa(i), 10*time.Second, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("RecordParallel", func(b *testing.B) {
+		run := "p" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" // b.RunParallel's function runs once per b.N
+		var n atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := s.Record(ctx, run+strconv.FormatInt(n.Add(1), 36), 10*time.Second); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
