@@ -1,7 +1,12 @@
 package enforcer
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +75,60 @@ func TestReloaderWatch(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With a trusted key in the options, a reload of a policy that is not
+// signed by it keeps the signed one in force and says why.
+func TestReloaderTrustedKey(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.yaml")
+	enforcing := strings.NewReplacer("MODE", "enforce", "ON_MATCH", "block").Replace(testPolicy)
+	signed, err := policy.SignYAML([]byte(enforcing), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, signed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := policy.Options{HomeDir: "/home/agent", WorkDir: "/work", TrustedKey: pub}
+	p, err := policy.Load(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEngine(t, p, nil)
+	var logs bytes.Buffer
+	r := &Reloader{Path: path, Options: opts, Engine: e.Engine, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+
+	unsigned := strings.NewReplacer("MODE", "monitor", "ON_MATCH", "block").Replace(testPolicy)
+	if err := os.WriteFile(path, []byte(unsigned), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(); !errors.Is(err, policy.ErrSignatureInvalid) {
+		t.Fatalf("reload of an unsigned policy: %v; want ErrSignatureInvalid", err)
+	}
+	if e.Policy().Hash() != p.Hash() || e.Policy().Mode() != policy.ModeEnforce {
+		t.Fatal("an unsigned policy replaced the signed one")
+	}
+	if !strings.Contains(logs.String(), "previous policy stays in force") || !strings.Contains(logs.String(), "signature") {
+		t.Errorf("the refusal is not logged with its reason: %s", logs.String())
+	}
+
+	resigned, err := policy.SignYAML([]byte(unsigned), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, resigned, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Policy().Mode() != policy.ModeMonitor {
+		t.Fatal("a correctly signed policy was not put in force")
 	}
 }

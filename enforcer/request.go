@@ -3,6 +3,7 @@ package enforcer
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync"
 
 	"github.com/aip-project/aip/enforcer/codes"
@@ -121,15 +122,15 @@ func (e *Engine) handleOne(ctx context.Context, s *state, m *jsonrpc.Message) ou
 	default:
 		return outcome{reply: e.protocolError(s, m.Err)}
 	}
-	if m.Method == "" {
-		// policy.CheckMethod reads an empty method as a client response.
-		return e.refuse(s, m, emptyMethod(), "")
+	method := policy.Normalize(m.Method)
+	if method == "" {
+		// Refused in every mode, before params are looked at.
+		return e.refuse(s, m, s.policy.CheckMethod(m.Method), "")
 	}
 	params, stripped, err := stripAAT(m.Params)
 	if err != nil {
 		return e.refuse(s, m, invalidParams(err.Error()), "")
 	}
-	method := policy.Normalize(m.Method)
 	if method == methodToolsCall {
 		return e.handleToolCall(ctx, s, m, params, stripped)
 	}
@@ -171,7 +172,11 @@ func (e *Engine) admit(s *state, m *jsonrpc.Message, d policy.Decision, c call, 
 // refuse audits a denial and answers it (requests only: notifications get
 // no response in JSON-RPC).
 func (e *Engine) refuse(s *state, m *jsonrpc.Message, d policy.Decision, argsSHA string) outcome {
-	e.log.Info("message refused", "method", policy.Normalize(m.Method), "tool", d.Tool,
+	level := slog.LevelInfo
+	if quietRefusal(m.Method, d) {
+		level = slog.LevelDebug
+	}
+	e.log.Log(context.Background(), level, "message refused", "method", policy.Normalize(m.Method), "tool", d.Tool,
 		"rule", d.FailedRule, "arg", d.FailedArg, "code", int(d.Code))
 	e.appendAudit(e.record(s, policy.Normalize(m.Method), m.ID, d, argsSHA, nil))
 	return e.reply(m, d)
@@ -192,6 +197,19 @@ func (e *Engine) reply(m *jsonrpc.Message, d policy.Decision) outcome {
 		msg, _ = jsonrpc.ErrorResponse(m.ID, d.Code, d.Message, nil) // no data: always builds
 	}
 	return outcome{reply: msg}
+}
+
+// methodServerDiscover is sent by MCP clients (the official Go SDK
+// v1.8 among them) on every connection to probe for optional features.
+const methodServerDiscover = "server/discover"
+
+// quietRefusal reports whether a refusal is routine and logged at DEBUG:
+// server/discover refused by the method check. The AIP default
+// allowed_methods leave it out, and clients fall back when it fails, so
+// logging it at INFO would add a line to every session. It is refused
+// (−32006) and audited all the same.
+func quietRefusal(method string, d policy.Decision) bool {
+	return d.FailedRule == policy.RuleMethod && policy.Normalize(method) == methodServerDiscover
 }
 
 func invalidParams(reason string) policy.Decision {
@@ -219,12 +237,6 @@ func rebuildRequest(m *jsonrpc.Message, params json.RawMessage) []byte {
 func duplicateID(tool string) policy.Decision {
 	d := refusal(codes.InvalidRequest, "jsonrpc", tool, "request id is already in use by a request awaiting its response; use a new id")
 	d.Data = map[string]any{"reason": "duplicate request id"}
-	return d
-}
-
-func emptyMethod() policy.Decision {
-	d := refusal(codes.MethodNotAllowed, policy.RuleMethod, "", "a request needs a method name")
-	d.Data["method"] = ""
 	return d
 }
 

@@ -2,6 +2,7 @@ package enforcer
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestHandleRequest(t *testing.T) {
 			wantCode: -32001, wantAudit: "BLOCK"},
 		{name: "denied notification gets no reply", msg: `{"jsonrpc":"2.0","method":"resources/read"}`, wantAudit: "BLOCK"},
 		{name: "empty method refused", mode: "monitor", msg: `{"jsonrpc":"2.0","id":2,"method":""}`, wantCode: -32006, wantAudit: "BLOCK"},
+		{name: "invisible method refused", mode: "monitor", msg: `{"jsonrpc":"2.0","id":2,"method":"\u200b","params":{"_aip_aat":1}}`, wantCode: -32006, wantAudit: "BLOCK"},
 		{name: "blocked tool", msg: toolCall(3, "exec", `{"cmd":"id"}`), wantCode: -32001, wantAudit: "BLOCK"},
 		{name: "fullwidth tool name is normalized", msg: toolCall(3, "ｅｘｅｃ", `{}`), wantCode: -32001, wantAudit: "BLOCK"},
 		{name: "tool not allowed", msg: toolCall(4, "rm", `{}`), wantCode: -32001, wantAudit: "BLOCK"},
@@ -158,5 +160,35 @@ func TestCancelledIDCanBeReused(t *testing.T) {
 	}
 	if v := e.HandleRequest(ctx, []byte(`{"jsonrpc":"2.0","id":"c","method":"ping"}`)); v.Forward == nil {
 		t.Fatalf("id of a cancelled request not reusable: %s", v.Reply)
+	}
+}
+
+// server/discover, which MCP clients send on every connection, is refused
+// under the default methods and audited, but logged at DEBUG, not INFO;
+// other method refusals stay at INFO.
+func TestServerDiscoverRefusedQuietly(t *testing.T) {
+	var logs syncBuffer
+	e, err := New(Config{
+		Policy: compileTest(t, "enforce", "block"),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v := e.HandleRequest(ctx, []byte(`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}`))
+	if errorCode(t, v.Reply) != -32006 || v.Forward != nil {
+		t.Fatalf("server/discover: forward %s reply %s; want -32006", v.Forward, v.Reply)
+	}
+	e.HandleRequest(ctx, []byte(`{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{}}`))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want two log lines, got:\n%s", logs.String())
+	}
+	if !strings.Contains(lines[0], "level=DEBUG") || !strings.Contains(lines[0], "method=server/discover") {
+		t.Errorf("server/discover refusal logged as %q; want DEBUG", lines[0])
+	}
+	if !strings.Contains(lines[1], "level=INFO") || !strings.Contains(lines[1], "method=resources/read") {
+		t.Errorf("resources/read refusal logged as %q; want INFO", lines[1])
 	}
 }

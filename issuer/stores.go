@@ -8,17 +8,17 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
-	"github.com/aip-project/aip/issuer/token"
 )
 
 // stores are the registry, revocations and DPoP jti cache of one backend.
 type stores struct {
 	registry    registry.Store
 	revocations revocation.Store
-	replay      token.ReplayCache
+	replay      nonce.Store
 	close       func() error
 }
 
@@ -43,8 +43,14 @@ func openStores(c config.Store, now func() time.Time) (*stores, error) {
 			_ = client.Close()
 			return nil, fmt.Errorf("redis revocations: %w", err)
 		}
-		return &stores{registry: reg, revocations: revs, replay: token.RedisReplay{Client: client, Prefix: c.Prefix + ":jti:"},
-			close: client.Close}, nil
+		// The key of a proof is <prefix>:jti:dpop:<jkt>:<jti>, as before
+		// the issuer shared the enforcer's nonce store.
+		replay, err := nonce.NewRedis(nonce.RedisConfig{Client: client, Prefix: c.Prefix + ":jti:"})
+		if err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis dpop replay cache: %w", err)
+		}
+		return &stores{registry: reg, revocations: revs, replay: replay, close: client.Close}, nil
 	default:
 		if err := os.MkdirAll(c.Path, 0o700); err != nil {
 			return nil, fmt.Errorf("store directory: %w", err)
@@ -57,6 +63,6 @@ func openStores(c config.Store, now func() time.Time) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("file revocations: %w", err)
 		}
-		return &stores{registry: reg, revocations: revs, replay: &token.MemoryReplay{Now: now}, close: func() error { return nil }}, nil
+		return &stores{registry: reg, revocations: revs, replay: nonce.NewMemory(nonce.MemoryConfig{Now: now}), close: func() error { return nil }}, nil
 	}
 }

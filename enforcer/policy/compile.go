@@ -27,6 +27,13 @@ const (
 type Options struct {
 	// PolicyPath is the policy file; it is always protected. Load sets it.
 	PolicyPath string
+	// ExtraProtected are files the enforcer itself owns (the audit log),
+	// protected like the policy file whatever the policy says. Each entry
+	// is a literal path (no globs), made absolute against the process's
+	// working directory; it protects the file, everything below it, and
+	// every sibling whose name extends it, so rotated copies
+	// ("audit.jsonl.1", "audit.jsonl-20250101.gz") are covered too.
+	ExtraProtected []string
 	// HomeDir expands "~" and $HOME in protected paths and arguments.
 	// Empty: os.UserHomeDir().
 	HomeDir string
@@ -131,7 +138,7 @@ func Compile(doc *Document, opts Options) (*Policy, error) {
 		r.index = i
 		p.rules[r.tool] = r
 	}
-	if p.protected, err = compileProtected(s.ProtectedPaths, res, opts.PolicyPath); err != nil {
+	if p.protected, err = compileProtected(s.ProtectedPaths, res, opts.PolicyPath, opts.ExtraProtected); err != nil {
 		return nil, fmt.Errorf("compile policy: %w", err)
 	}
 	return p, nil

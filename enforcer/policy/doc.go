@@ -9,6 +9,12 @@
 //	d := p.Evaluate(ctx, method, params)        // method check, then tools/call rules
 //	if !d.Action.Forward() { /* reply with d.Code, d.Message, d.Data */ }
 //
+// Requests and notifications are decided; responses (messages with no
+// method member) are not, and callers forward them without asking. An
+// empty method is refused (-32006) in every mode. The policy file, and
+// the enforcer's own files in Options.ExtraProtected (its audit log), are
+// protected paths whatever the policy says.
+//
 // Order for tools/call: rate limit → protected paths → tool_rules (block,
 // ask) → allowed_tools → allow_args → strict_args → allow. In monitor mode
 // violations become ActionAllowMonitor, except rate limits and protected

@@ -13,9 +13,10 @@ import (
 
 const methodToolsCall = "tools/call"
 
-// Evaluate decides one client→server message: the method check, then for
-// tools/call the tool rules. params is the raw JSON-RPC params. An empty
-// method is a response and passes.
+// Evaluate decides one client→server request or notification: the method
+// check, then for tools/call the tool rules. params is the raw JSON-RPC
+// params. An empty method is refused, as CheckMethod says; responses (no
+// method member) are not evaluated.
 //
 // In monitor mode a tools/call whose method is itself a violation (left
 // out of allowed_methods, or denied) still goes through the tool checks:

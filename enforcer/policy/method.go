@@ -16,17 +16,24 @@ var DefaultAllowedMethods = []string{
 	"notifications/cancelled", "cancelled",
 }
 
-// CheckMethod decides whether a client message with this method may pass.
-// An empty method is a response from the client (to sampling, roots or
-// elicitation) and always passes. denied_methods wins over allowed_methods;
-// "*" in allowed_methods allows the rest.
+// CheckMethod decides whether a client request or notification with this
+// method may pass. denied_methods wins over allowed_methods; "*" in
+// allowed_methods allows the rest.
+//
+// A method that is empty, or empty once normalized, is refused (-32006) in
+// every mode, monitor included: such a message is malformed, not a
+// response. Responses from the client (to sampling, roots or elicitation
+// requests) are the messages with no method member at all; they are not
+// the policy's to decide and always pass, so callers forward them without
+// calling CheckMethod or Evaluate.
 func (p *Policy) CheckMethod(method string) Decision {
-	if method == "" {
-		return allowDecision
-	}
 	m := Normalize(method)
+	if m == "" {
+		const reason = "a request or notification needs a method name; only responses carry no method member"
+		return deny(codes.MethodNotAllowed, RuleMethod, "", reason, map[string]any{"method": method, "reason": reason})
+	}
 	i, denied := p.deniedMethods[m]
-	if !denied && m != "" {
+	if !denied {
 		if p.allowAllMethods {
 			return allowDecision
 		}

@@ -18,11 +18,17 @@ type protectedPath struct {
 	source string // the entry as written and its key path, for reasons
 	prefix string // literal match, or "" when glob is set
 	glob   *regexp.Regexp
+	// siblings extends a literal match to every path that starts with
+	// prefix: "/log/audit.jsonl" also covers "/log/audit.jsonl.1.gz".
+	siblings bool
 }
 
 func (pp protectedPath) match(p string) bool {
 	if pp.glob != nil {
 		return pp.glob.MatchString(p)
+	}
+	if pp.siblings {
+		return strings.HasPrefix(p, pp.prefix)
 	}
 	if pp.prefix == "/" {
 		return strings.HasPrefix(p, "/")
@@ -104,10 +110,11 @@ func resolveSymlinks(p string) string {
 	return resolved
 }
 
-// compileProtected compiles protected_paths plus the policy file itself.
-// Relative entries (".env", "secrets/*.pem") match at any depth. Existing
-// entries are also protected under their symlink-resolved name.
-func compileProtected(entries []string, r pathResolver, policyPath string) ([]protectedPath, error) {
+// compileProtected compiles protected_paths plus the policy file itself
+// and the enforcer's own files (extra). Relative protected_paths entries
+// (".env", "secrets/*.pem") match at any depth. Existing entries are also
+// protected under their symlink-resolved name.
+func compileProtected(entries []string, r pathResolver, policyPath string, extra []string) ([]protectedPath, error) {
 	var out []protectedPath
 	for i, e := range entries {
 		src := strings.TrimSpace(e)
@@ -145,6 +152,37 @@ func compileProtected(entries []string, r pathResolver, policyPath string) ([]pr
 		if res := resolveSymlinks(abs); res != abs {
 			out = append(out, protectedPath{source: desc, prefix: res})
 		}
+	}
+	for _, e := range extra {
+		pps, err := compileOwnFile(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pps...)
+	}
+	return out, nil
+}
+
+// compileOwnFile compiles one of the enforcer's own files (Options.
+// ExtraProtected): a literal path, made absolute and clean, protected with
+// everything below it and every sibling whose name extends it (rotated
+// copies), under its written and its symlink-resolved directory.
+func compileOwnFile(e string) ([]protectedPath, error) {
+	if strings.TrimSpace(e) == "" || strings.ContainsAny(e, "\x00\n") {
+		return nil, fmt.Errorf("enforcer file to protect %q: not a path", e)
+	}
+	abs, err := filepath.Abs(e)
+	if err != nil {
+		return nil, fmt.Errorf("enforcer file to protect %q: %w", e, err)
+	}
+	desc := abs + " (a file of the enforcer, always protected)"
+	out := []protectedPath{{source: desc, prefix: abs, siblings: true}}
+	dir, name := filepath.Split(abs)
+	if res := filepath.Join(resolveSymlinks(filepath.Clean(dir)), name); res != abs {
+		out = append(out, protectedPath{source: desc, prefix: res, siblings: true})
+	}
+	if res := resolveSymlinks(abs); res != abs {
+		out = append(out, protectedPath{source: desc, prefix: res, siblings: true})
 	}
 	return out, nil
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/aip-project/aip/enforcer/codes"
 )
 
 func TestProtectedPaths(t *testing.T) {
@@ -71,6 +74,51 @@ func TestProtectedPaths(t *testing.T) {
 				t.Errorf("protected = %v, want %v (%+v)", got, tt.hit, d)
 			}
 		})
+	}
+}
+
+func TestExtraProtected(t *testing.T) {
+	root := t.TempDir()
+	logs := filepath.Join(root, "logs")
+	if err := os.MkdirAll(logs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	auditLog := filepath.Join(logs, "audit[1].jsonl") // glob characters are literal
+	if err := os.WriteFile(auditLog, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustLink(t, logs, filepath.Join(root, "loglink"))
+	// Listed through the link: the real directory is protected too.
+	p := mustCompile(t, header+"spec:\n  allowed_tools: [t]\n",
+		Options{ExtraProtected: []string{filepath.Join(root, "loglink", "audit[1].jsonl")}, WorkDir: root})
+	tests := []struct {
+		name string
+		arg  string
+		hit  bool
+	}{
+		{"the file", auditLog, true},
+		{"through the link", filepath.Join(root, "loglink", "audit[1].jsonl"), true},
+		{"relative", "logs/audit[1].jsonl", true},
+		{"rotated sibling", auditLog + ".1", true},
+		{"compressed rotation", auditLog + "-20250101.gz", true},
+		{"file url", "file://" + auditLog, true},
+		{"shell command", "truncate -s 0 " + auditLog, true},
+		{"other file in the directory", filepath.Join(logs, "other.jsonl"), false},
+		{"glob characters are not a glob", filepath.Join(logs, "audit1.jsonl"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := p.EvaluateToolCall(context.Background(), "t", map[string]any{"p": tt.arg})
+			if got := d.FailedRule == RuleProtectedPath; got != tt.hit {
+				t.Fatalf("protected = %v, want %v (%+v)", got, tt.hit, d)
+			}
+			if tt.hit && (d.Code != codes.ProtectedPath || !strings.Contains(d.Reason, "a file of the enforcer, always protected")) {
+				t.Errorf("decision = %+v", d)
+			}
+		})
+	}
+	if _, err := Compile(mustParse(t, header+"spec: {}\n"), Options{ExtraProtected: []string{" "}}); err == nil {
+		t.Error("an empty ExtraProtected entry compiled")
 	}
 }
 

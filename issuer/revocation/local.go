@@ -98,11 +98,11 @@ func (l *Local) load(data []byte) error {
 
 // Revoke implements Store. Watchers are called after the revocation is
 // recorded, in the caller's goroutine.
-func (l *Local) Revoke(_ context.Context, r Revocation) error {
+func (l *Local) Revoke(_ context.Context, r Revocation) (Revocation, error) {
 	now := l.now()
 	r, err := prepare(r, now)
 	if err != nil {
-		return err
+		return Revocation{}, err
 	}
 	l.mu.Lock()
 	k := keyOf(&r)
@@ -117,7 +117,7 @@ func (l *Local) Revoke(_ context.Context, r Revocation) error {
 		}
 		l.counter--
 		l.mu.Unlock()
-		return err
+		return Revocation{}, err
 	}
 	watchers := make([]func(Revocation), 0, len(l.watchers))
 	for _, w := range l.watchers {
@@ -127,7 +127,7 @@ func (l *Local) Revoke(_ context.Context, r Revocation) error {
 	for _, w := range watchers {
 		w(r)
 	}
-	return nil
+	return r, nil
 }
 
 // save writes the file, when configured; the caller holds l.mu.

@@ -46,7 +46,7 @@ func TestLocalPersists(t *testing.T) {
 		{Kind: revocation.KindAgent, Subject: "a1", Reason: "key leaked"},
 		{Kind: revocation.KindJTI, Subject: "j1", ExpiresAt: clk.Now().Add(time.Minute)},
 	} {
-		if err := l.Revoke(ctx, r); err != nil {
+		if _, err := l.Revoke(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +88,7 @@ func TestLocalWriteFailure(t *testing.T) {
 	}
 	ctx := context.Background()
 	before, _ := l.List(ctx)
-	if err := l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindUser, Subject: "u"}); err == nil {
+	if _, err := l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindUser, Subject: "u"}); err == nil {
 		t.Fatal("Revoke succeeded although the file cannot be written")
 	}
 	after, _ := l.List(ctx)
@@ -105,10 +105,10 @@ func TestLocalOnRevoke(t *testing.T) {
 	ctx := context.Background()
 	var got []string
 	cancel := l.OnRevoke(func(r revocation.Revocation) { got = append(got, r.Subject) })
-	_ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession, Subject: "s1"})
-	_ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession}) // invalid: not notified
+	_, _ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession, Subject: "s1"})
+	_, _ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession}) // invalid: not notified
 	cancel()
-	_ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession, Subject: "s2"})
+	_, _ = l.Revoke(ctx, revocation.Revocation{Kind: revocation.KindSession, Subject: "s2"})
 	if len(got) != 1 || got[0] != "s1" {
 		t.Fatalf("notified of %v, want [s1]", got)
 	}

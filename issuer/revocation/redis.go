@@ -98,15 +98,15 @@ redis.call('PUBLISH', ARGV[7], '{"version":"' .. version .. '","revocation":' ..
 return version`)
 
 // Revoke implements Store.
-func (s *RedisStore) Revoke(ctx context.Context, r Revocation) error {
+func (s *RedisStore) Revoke(ctx context.Context, r Revocation) (Revocation, error) {
 	now := s.now()
 	r, err := prepare(r, now)
 	if err != nil {
-		return err
+		return Revocation{}, err
 	}
 	data, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("encode revocation: %w", err)
+		return Revocation{}, fmt.Errorf("encode revocation: %w", err)
 	}
 	ttl, score := "", "inf"
 	if !r.ExpiresAt.IsZero() {
@@ -116,7 +116,7 @@ func (s *RedisStore) Revoke(ctx context.Context, r Revocation) error {
 	}
 	epoch, err := randomEpoch(s.rand)
 	if err != nil {
-		return err
+		return Revocation{}, err
 	}
 	k := keyOf(&r)
 	err = revokeScript.Run(ctx, s.c,
@@ -124,9 +124,9 @@ func (s *RedisStore) Revoke(ctx context.Context, r Revocation) error {
 		data, string(k.kind)+":"+k.subject, ttl, score, now.UnixMilli(), epoch, s.channel,
 	).Err()
 	if err != nil {
-		return unavailable("revoke "+string(r.Kind), err)
+		return Revocation{}, unavailable("revoke "+string(r.Kind), err)
 	}
-	return nil
+	return r, nil
 }
 
 // Check implements Checker with one MGET.

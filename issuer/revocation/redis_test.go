@@ -116,7 +116,7 @@ func TestRevocationPropagation(t *testing.T) {
 			t.Fatalf("before revoking: %+v, %v", r, err)
 		}
 		start := time.Now()
-		if err := issuer.Revoke(ctx, revocation.Revocation{Kind: revocation.KindJTI, Subject: jti, ExpiresAt: start.Add(time.Minute)}); err != nil {
+		if _, err := issuer.Revoke(ctx, revocation.Revocation{Kind: revocation.KindJTI, Subject: jti, ExpiresAt: start.Add(time.Minute)}); err != nil {
 			t.Fatalf("Revoke %d: %v", i, err)
 		}
 		select {
@@ -153,7 +153,7 @@ func TestRedisOutage(t *testing.T) {
 	if _, err := store.Check(ctx, sub); !errors.Is(err, revocation.ErrUnavailable) {
 		t.Fatalf("store Check with Redis down = %v, want ErrUnavailable", err)
 	}
-	if err := store.Revoke(ctx, revocation.Revocation{Kind: revocation.KindAgent, Subject: "a1"}); !errors.Is(err, revocation.ErrUnavailable) {
+	if _, err := store.Revoke(ctx, revocation.Revocation{Kind: revocation.KindAgent, Subject: "a1"}); !errors.Is(err, revocation.ErrUnavailable) {
 		t.Fatalf("Revoke with Redis down = %v, want ErrUnavailable", err)
 	}
 	if _, err := store.List(ctx); !errors.Is(err, revocation.ErrUnavailable) {
@@ -168,7 +168,8 @@ func TestRedisOutage(t *testing.T) {
 	// A revocation made while the cache is reconnecting is picked up by
 	// the re-sync or by pub/sub, whichever comes first.
 	waitFor(t, "store to work again", func() bool {
-		return store.Revoke(ctx, revocation.Revocation{Kind: revocation.KindAgent, Subject: "a1"}) == nil
+		_, err := store.Revoke(ctx, revocation.Revocation{Kind: revocation.KindAgent, Subject: "a1"})
+		return err == nil
 	})
 	waitFor(t, "cache to re-sync", func() bool {
 		got, err := cache.Check(ctx, sub)

@@ -138,9 +138,10 @@ type Checker interface {
 // Store records revocations.
 type Store interface {
 	Checker
-	// Revoke records r. Revoking a subject again replaces the earlier
-	// record (reason and expiry) and changes the version.
-	Revoke(ctx context.Context, r Revocation) error
+	// Revoke records r and returns the record as stored (RevokedAt set,
+	// times in UTC). Revoking a subject again replaces the earlier record
+	// (reason and expiry) and changes the version.
+	Revoke(ctx context.Context, r Revocation) (Revocation, error)
 	// List returns the revocations in force, sorted by kind and subject.
 	List(ctx context.Context) (Snapshot, error)
 }

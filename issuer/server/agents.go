@@ -71,7 +71,7 @@ func (s *Server) setStatus(to registry.Status) echo.HandlerFunc {
 		}
 		if to == registry.StatusRevoked {
 			r := revocation.Revocation{Kind: revocation.KindAgent, Subject: id, Reason: "agent revoked in the registry"}
-			if err := s.recordRevocation(c, r); err != nil {
+			if _, err := s.recordRevocation(c, r); err != nil {
 				return err
 			}
 		}
@@ -80,18 +80,19 @@ func (s *Server) setStatus(to registry.Status) echo.HandlerFunc {
 	}
 }
 
-// recordRevocation stores r and audits it; an unaudited revocation is
-// still in force (failing closed means revoking), but the failure is an
-// error.
-func (s *Server) recordRevocation(c echo.Context, r revocation.Revocation) error {
-	if err := s.cfg.Revocations.Revoke(c.Request().Context(), r); err != nil {
+// recordRevocation stores r and audits it, and returns the record as
+// stored; an unaudited revocation is still in force (failing closed means
+// revoking), but the failure is an error.
+func (s *Server) recordRevocation(c echo.Context, r revocation.Revocation) (revocation.Revocation, error) {
+	r, err := s.cfg.Revocations.Revoke(c.Request().Context(), r)
+	if err != nil {
 		switch {
 		case errors.Is(err, revocation.ErrInvalid):
-			return oauth.New(oauth.InvalidRequest, "bad_revocation", err.Error(), err)
+			return r, oauth.New(oauth.InvalidRequest, "bad_revocation", err.Error(), err)
 		case errors.Is(err, revocation.ErrUnavailable):
-			return oauth.Unavailable("revocations_unavailable", err)
+			return r, oauth.Unavailable("revocations_unavailable", err)
 		}
-		return oauth.Internal("revoke", err)
+		return r, oauth.Internal("revoke", err)
 	}
 	rec := audit.Record{Decision: audit.Revoke, RequestID: requestID(c), Issuer: s.cfg.IssuerURL,
 		Reason: string(r.Kind) + ": " + r.Reason + " (by " + adminOf(c) + ")"}
@@ -106,9 +107,9 @@ func (s *Server) recordRevocation(c echo.Context, r revocation.Revocation) error
 		rec.AATJTI = r.Subject
 	}
 	if _, err := s.cfg.Audit.Append(rec); err != nil {
-		return oauth.Internal("audit_failed", err)
+		return r, oauth.Internal("audit_failed", err)
 	}
-	return nil
+	return r, nil
 }
 
 func registryError(err error) error {

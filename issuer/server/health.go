@@ -9,6 +9,7 @@ import (
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/issuer/signer"
 )
 
 // healthz: the process serves HTTP.
@@ -21,6 +22,11 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx := c.Request().Context()
 	if _, err := s.cfg.Signer.Current(ctx); err != nil {
 		return oauth.Unavailable("signer_not_ready", err)
+	}
+	if hc, ok := s.cfg.Signer.(signer.HealthChecker); ok {
+		if err := hc.Healthy(ctx); err != nil {
+			return oauth.Unavailable("signer_not_ready", err)
+		}
 	}
 	if _, err := s.cfg.Registry.Get(ctx, "readyz-probe"); err != nil && !errors.Is(err, registry.ErrNotFound) {
 		return oauth.Unavailable("registry_not_ready", err)

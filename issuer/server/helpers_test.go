@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer/registry"
@@ -101,6 +102,7 @@ func (s *syncBuffer) String() string {
 
 type harnessOpts struct {
 	signer signer.Signer // nil: a local key file
+	replay nonce.Store   // nil: a fresh nonce.Memory
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -130,10 +132,14 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	replay := o.replay
+	if replay == nil {
+		replay = nonce.NewMemory(nonce.MemoryConfig{})
+	}
 	aw := audit.NewWriter(h.auditBuf, audit.Config{})
 	ex, err := token.NewExchanger(token.Config{
 		Issuer:      issuerURL,
-		Agents:      &token.AgentVerifier{Audience: issuerURL, Replay: &token.MemoryReplay{}},
+		Agents:      &token.AgentVerifier{Audience: issuerURL, Replay: replay},
 		Subjects:    token.Subjects{OIDC: oidcV},
 		Registry:    reg,
 		Revocations: h.revs,

@@ -74,3 +74,11 @@ func (t timedSigner) Sign(ctx context.Context, kid string, input []byte) ([]byte
 	t.m.signLatency.WithLabelValues(t.name, outcome).Observe(time.Since(start).Seconds())
 	return sig, err
 }
+
+// Healthy passes readiness probes through to the wrapped signer.
+func (t timedSigner) Healthy(ctx context.Context) error {
+	if hc, ok := t.Signer.(signer.HealthChecker); ok {
+		return hc.Healthy(ctx)
+	}
+	return nil
+}

@@ -37,11 +37,12 @@ func (s *Server) revoke(c echo.Context) error {
 		return oauth.New(oauth.InvalidRequest, "bad_json", "the body must be a revocation JSON object", err)
 	}
 	r.RevokedAt = time.Time{} // the store's clock decides
-	if err := s.recordRevocation(c, r); err != nil {
+	stored, err := s.recordRevocation(c, r)
+	if err != nil {
 		return err
 	}
-	s.cfg.Logger.Info("revoked", "request_id", requestID(c), "kind", r.Kind, "subject", r.Subject, "admin", adminOf(c))
-	return c.JSON(http.StatusCreated, r)
+	s.cfg.Logger.Info("revoked", "request_id", requestID(c), "kind", stored.Kind, "subject", stored.Subject, "admin", adminOf(c))
+	return c.JSON(http.StatusCreated, stored)
 }
 
 // signedList caches the signed list of one version.

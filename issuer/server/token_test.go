@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
@@ -32,7 +33,7 @@ func TestTokenExchange(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	sleepyKey := h.register(t, "sleepy", registry.StatusSuspended)
 	strangerKey, _ := newKey(t)
-	if err := h.revs.Revoke(context.Background(), revocation.Revocation{Kind: revocation.KindUser, Subject: "mallory"}); err != nil {
+	if _, err := h.revs.Revoke(context.Background(), revocation.Revocation{Kind: revocation.KindUser, Subject: "mallory"}); err != nil {
 		t.Fatal(err)
 	}
 	other := newIDP(t, "https://other-idp.test")
@@ -161,6 +162,21 @@ func TestTokenDPoPReplay(t *testing.T) {
 	rec := h.do(t, http.MethodPost, "/v1/token", h.form(t, alice).Encode(), hdr)
 	if got := decode[tokenResponse](t, rec); rec.Code != 400 || got.Error != oauth.InvalidDPoPProof {
 		t.Fatalf("replay: %d %+v", rec.Code, got)
+	}
+}
+
+// A nonce store that cannot record the proof's jti (here: full) fails
+// the request closed: the token is not issued.
+func TestTokenDPoPReplayStoreUnavailable(t *testing.T) {
+	full := nonce.NewMemory(nonce.MemoryConfig{MaxEntries: 1})
+	if err := full.Record(context.Background(), "filler", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, harnessOpts{replay: full})
+	hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Dpop": {proof(t, h.agentKey, issuerURL+"/v1/token")}}
+	rec := h.do(t, http.MethodPost, "/v1/token", h.form(t, alice).Encode(), hdr)
+	if got := decode[tokenResponse](t, rec); rec.Code != http.StatusServiceUnavailable || got.Error != oauth.TemporarilyUnavailable || got.AccessToken != "" {
+		t.Fatalf("store unavailable: %d %+v, want 503 temporarily_unavailable", rec.Code, got)
 	}
 }
 

@@ -42,3 +42,9 @@ type Signer interface {
 	// PublicKeys returns every key to publish in the JWKS, current first.
 	PublicKeys(ctx context.Context) ([]Key, error)
 }
+
+// HealthChecker is implemented by signers whose backend can be probed.
+// Readiness checks call it; Current may answer from a cache.
+type HealthChecker interface {
+	Healthy(ctx context.Context) error
+}

@@ -240,3 +240,23 @@ func checkPublic(typ string, pub crypto.PublicKey) (crypto.PublicKey, error) {
 	}
 	return pub, nil
 }
+
+// Healthy reads the key from Vault now, bypassing the cache, so that
+// readiness reflects whether Vault can sign at this moment.
+func (t *Transit) Healthy(ctx context.Context) error {
+	t.refresh.Lock()
+	defer t.refresh.Unlock()
+	s, err := t.read(ctx)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("transit key %s/%s: not found", t.cfg.Mount, t.cfg.Key)
+	}
+	t.mu.Lock()
+	t.state = s
+	t.mu.Unlock()
+	return nil
+}
+
+var _ HealthChecker = (*Transit)(nil)

@@ -13,6 +13,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
+	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/identity/jwk"
 )
@@ -54,12 +55,6 @@ type Proven struct {
 	ProofJTI string
 }
 
-// ReplayCache remembers DPoP proof jtis.
-type ReplayCache interface {
-	// Use records jti for ttl and reports ErrReplay if it was already there.
-	Use(ctx context.Context, jti string, ttl time.Duration) error
-}
-
 // AgentVerifier checks agent credentials.
 type AgentVerifier struct {
 	// Audience is the issuer URL, the audience of JWT-SVIDs.
@@ -68,8 +63,11 @@ type AgentVerifier struct {
 	// the SPIFFE paths.
 	JWTBundles  jwtbundle.Source
 	X509Bundles x509bundle.Source
-	// Replay remembers DPoP jtis. Required for the DPoP path.
-	Replay ReplayCache
+	// Replay remembers DPoP proof jtis, keyed "dpop:<jkt>:<jti>"; share
+	// one nonce.Redis between replicas. Required for the DPoP path. A
+	// replay is ErrReplay; a store that cannot tell fails the request
+	// (never accepted unrecorded).
+	Replay nonce.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -141,8 +139,11 @@ func (v *AgentVerifier) verifyDPoP(ctx context.Context, c Credentials) (*Proven,
 	if v.Replay == nil {
 		return nil, errors.New("dpop: no replay cache configured")
 	}
-	if err := v.Replay.Use(ctx, "dpop:"+claims.JKT+":"+claims.JTI, claims.ReplayTTL); err != nil {
-		return nil, err
+	switch err := v.Replay.Record(ctx, "dpop:"+claims.JKT+":"+claims.JTI, claims.ReplayTTL); {
+	case errors.Is(err, nonce.ErrReplayed):
+		return nil, fmt.Errorf("%w: jti %q", ErrReplay, claims.JTI)
+	case err != nil:
+		return nil, fmt.Errorf("dpop: record proof jti: %w", err)
 	}
 	return &Proven{Method: MethodDPoP, JKT: claims.JKT, ProofJTI: claims.JTI}, nil
 }

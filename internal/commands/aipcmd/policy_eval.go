@@ -83,13 +83,18 @@ func evalRequest(ctx context.Context, env cli.Env, opts policy.Options, policyPa
 		return policy.Decision{}, err
 	}
 	var req struct {
-		Method string          `json:"method"`
+		Method *string         `json:"method"`
 		Params json.RawMessage `json:"params"`
 	}
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return policy.Decision{}, fmt.Errorf("request is not a JSON-RPC object: %w", err)
 	}
-	return p.Evaluate(ctx, req.Method, req.Params), nil
+	if req.Method == nil {
+		// An empty method is a request to decide (and refuse); no method
+		// member at all is a response, which the enforcer always forwards.
+		return policy.Decision{}, errors.New("the message has no method member: it is a response, which the enforcer forwards without a policy decision; give a request or notification")
+	}
+	return p.Evaluate(ctx, *req.Method, req.Params), nil
 }
 
 func readRequest(env cli.Env, path string) ([]byte, error) {

@@ -56,6 +56,10 @@ func TestPolicyCommands(t *testing.T) {
 		{"eval allow", `{"method":"tools/call","params":{"name":"git_log","arguments":{}}}`,
 			[]string{"policy", "eval", "--policy", examples + "git.yaml", "--request", "-"}, 0, `"decision": "allow"`},
 		{"eval needs policy", "", []string{"policy", "eval"}, 2, "--policy is required"},
+		{"eval empty method", `{"jsonrpc":"2.0","id":1,"method":""}`,
+			[]string{"policy", "eval", "--policy", examples + "git.yaml"}, 1, `"code": -32006`},
+		{"eval response is not decided", `{"jsonrpc":"2.0","id":1,"result":{}}`,
+			[]string{"policy", "eval", "--policy", examples + "git.yaml"}, 2, "no method member"},
 		{"test examples", "", []string{"policy", "test", examples + "git_test.yaml", examples + "shell_test.yaml"}, 0, " passed, 0 failed"},
 		{"test failure", "", []string{"policy", "test", failing}, 1, "FAIL"},
 	}

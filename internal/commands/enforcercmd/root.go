@@ -12,6 +12,8 @@ func Root() *cli.Command {
 		Commands: []*cli.Command{
 			// Subcommands are added here, one line each; each lives in its own file.
 			stdioCommand(),
+			serveCommand(),
+			validateCommand(),
 		},
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 type stdioFlags struct {
 	policy          string
+	trustedKey      string
 	audit           string
 	approverCmd     string
 	approvalTimeout time.Duration
@@ -35,7 +36,7 @@ func stdioCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "stdio",
 		Summary: "enforce a policy in front of a stdio MCP server",
-		Usage:   "--policy FILE [--audit FILE] [--approver-cmd CMD] [--approval-timeout DUR] [--max-message-size N] -- COMMAND [ARGS...]",
+		Usage:   "--policy FILE [--trusted-key FILE] [--audit FILE] [--approver-cmd CMD] [--approval-timeout DUR] [--max-message-size N] -- COMMAND [ARGS...]",
 		Help: `stdio starts COMMAND, an MCP server speaking newline-delimited JSON-RPC on
 stdin/stdout, and relays between it and this process's stdin/stdout,
 enforcing the AgentPolicy on every client message: methods, tool rules,
@@ -47,12 +48,22 @@ With no loadable policy it refuses to start. The policy is reloaded when its
 file changes and on SIGHUP; an invalid new policy leaves the old one in force.
 SIGINT and SIGTERM are passed to COMMAND; the exit status is COMMAND's.
 
+--trusted-key FILE (a PEM ed25519 public key, as "aip policy keygen" writes
+it) makes metadata.signature required: an unsigned policy, or one whose
+signature does not verify, refuses to start, and on reload is logged and
+leaves the old policy in force.
+
+The policy file and the --audit file, with its rotated siblings (names that
+extend it, like FILE.1), are always protected paths: no tool call may name
+them (-32007), whatever the policy says.
+
 Approvals: --approver-cmd runs "sh -c CMD" with the call as JSON on stdin
 (exit 0 approves); without it, a prompt on /dev/tty when there is one;
 otherwise "ask" calls are denied.`,
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.policy, "policy", "", "AgentPolicy YAML `FILE` (required)")
-			fs.StringVar(&f.audit, "audit", "", "append hash-chained audit records to `FILE`")
+			fs.StringVar(&f.trustedKey, "trusted-key", "", "require the policy to be signed by the ed25519 public key in PEM `FILE`")
+			fs.StringVar(&f.audit, "audit", "", "append hash-chained audit records to `FILE` (a protected path)")
 			fs.StringVar(&f.approverCmd, "approver-cmd", "", "approve \"ask\" calls with `CMD` (sh -c; request JSON on stdin; exit 0 approves)")
 			fs.DurationVar(&f.approvalTimeout, "approval-timeout", approval.DefaultTimeout, "deny an unanswered approval after `DUR`")
 			fs.IntVar(&f.maxMessageSize, "max-message-size", jsonrpc.DefaultMaxMessageSize, "refuse messages over `N` bytes")
@@ -82,7 +93,10 @@ func runStdio(ctx context.Context, env cli.Env, f stdioFlags, args []string) err
 	if err != nil {
 		return fmt.Errorf("policy path: %w", err)
 	}
-	opts := policy.Options{RateLimiter: policy.NewMemoryLimiter(nil)}
+	opts, err := stdioPolicyOptions(f)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
 	p, err := policy.Load(path, opts)
 	if err != nil {
 		return fmt.Errorf("refusing to start, nothing is forwarded without a valid policy: %w", err)
@@ -117,7 +131,8 @@ func runStdio(ctx context.Context, env cli.Env, f stdioFlags, args []string) err
 	if err != nil {
 		return err
 	}
-	log.Info("enforcing policy", "path", path, "policy", p.Name(), "policy_hash", p.Hash(), "mode", p.Mode())
+	log.Info("enforcing policy", "path", path, "policy", p.Name(), "policy_hash", p.Hash(), "mode", p.Mode(),
+		"signature_required", opts.TrustedKey != nil)
 
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWatch()
@@ -153,6 +168,28 @@ func runStdio(ctx context.Context, env cli.Env, f stdioFlags, args []string) err
 		return &cli.ExitError{Code: code}
 	}
 	return nil
+}
+
+// stdioPolicyOptions are the options of the first load and of every
+// reload: one rate limiter for both, the trusted key, and the audit log
+// protected like the policy file.
+func stdioPolicyOptions(f stdioFlags) (policy.Options, error) {
+	opts := policy.Options{RateLimiter: policy.NewMemoryLimiter(nil)}
+	if f.trustedKey != "" {
+		key, err := policy.ReadPublicKey(f.trustedKey)
+		if err != nil {
+			return opts, err
+		}
+		opts.TrustedKey = key
+	}
+	if f.audit != "" {
+		abs, err := filepath.Abs(f.audit)
+		if err != nil {
+			return opts, fmt.Errorf("audit path: %w", err)
+		}
+		opts.ExtraProtected = []string{abs}
+	}
+	return opts, nil
 }
 
 // chooseApprover picks --approver-cmd, else the terminal, else none.

@@ -49,11 +49,13 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 }
 
-func mustRevoke(t *testing.T, s revocation.Store, r revocation.Revocation) {
+func mustRevoke(t *testing.T, s revocation.Store, r revocation.Revocation) revocation.Revocation {
 	t.Helper()
-	if err := s.Revoke(context.Background(), r); err != nil {
+	got, err := s.Revoke(context.Background(), r)
+	if err != nil {
 		t.Fatalf("Revoke(%s %q): %v", r.Kind, r.Subject, err)
 	}
+	return got
 }
 
 func check(t *testing.T, s revocation.Store, sub revocation.Subjects) *revocation.Revocation {
@@ -86,10 +88,14 @@ func testCheckEachKind(t *testing.T, newStore NewStore) {
 			if r := check(t, s, tt.sub(v)); r != nil {
 				t.Fatalf("before revoking: %+v", r)
 			}
-			mustRevoke(t, s, revocation.Revocation{Kind: tt.kind, Subject: v, Reason: "compromised"})
+			stored := mustRevoke(t, s, revocation.Revocation{Kind: tt.kind, Subject: v, Reason: "compromised"})
 			r := check(t, s, tt.sub(v))
 			if r == nil || r.Kind != tt.kind || r.Subject != v || r.Reason != "compromised" || !r.RevokedAt.Equal(clk.Now()) {
 				t.Fatalf("Check = %+v, want the %s revocation at %v", r, tt.kind, clk.Now())
+			}
+			// Revoke returns the record as stored, with the store's time.
+			if stored != *r {
+				t.Fatalf("Revoke returned %+v, but stored %+v", stored, *r)
 			}
 			if !errors.Is(r.Err(), revocation.ErrRevoked) {
 				t.Fatalf("Err() = %v, want ErrRevoked", r.Err())
@@ -173,7 +179,7 @@ func testInvalid(t *testing.T, newStore NewStore) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Revoke(context.Background(), tt.r); !errors.Is(err, revocation.ErrInvalid) {
+			if _, err := s.Revoke(context.Background(), tt.r); !errors.Is(err, revocation.ErrInvalid) {
 				t.Fatalf("Revoke = %v, want ErrInvalid", err)
 			}
 		})
@@ -247,7 +253,7 @@ func testConcurrent(t *testing.T, newStore NewStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Revoke(context.Background(), revocation.Revocation{Kind: revocation.KindJTI, Subject: fmt.Sprint("j", i)}); err != nil {
+			if _, err := s.Revoke(context.Background(), revocation.Revocation{Kind: revocation.KindJTI, Subject: fmt.Sprint("j", i)}); err != nil {
 				t.Errorf("Revoke: %v", err)
 			}
 			if _, err := s.Check(context.Background(), revocation.Subjects{JTI: fmt.Sprint("j", i)}); err != nil {

@@ -1,0 +1,84 @@
+package sidecar
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/aip-project/aip/enforcer/codes"
+	"github.com/aip-project/aip/internal/jsonrpc"
+)
+
+// Reasons are the bounded label values of aip_decisions_total{reason} for
+// refusals decided before the Engine.
+const (
+	reasonTokenRequired = "token_required"
+	reasonTokenInvalid  = "token_invalid"
+	reasonAudience      = "audience_mismatch"
+	reasonIssuer        = "issuer_untrusted"
+	reasonReplay        = "replay_detected"
+	reasonRevoked       = "revoked"
+	reasonCapability    = "capability_denied"
+	reasonUnavailable   = "backend_unavailable"
+	reasonBadRequest    = "bad_request"
+	reasonUpstream      = "upstream_error"
+)
+
+// denial is a refusal decided by the sidecar itself, before the Engine:
+// the HTTP status, the AIP code and the reason a person can act on.
+type denial struct {
+	status     int
+	code       codes.Code
+	tokenError string // data.token_error of -32009, when set
+	reason     string // for the client and the audit log; never a secret
+	label      string // metric reason
+}
+
+func (d *denial) Error() string { return d.reason }
+
+func tokenRequired() *denial {
+	return &denial{status: http.StatusUnauthorized, code: codes.TokenRequired, label: reasonTokenRequired,
+		reason: "an Agent Authentication Token is required: send it in Authorization (Bearer or DPoP) or X-AIP-AAT"}
+}
+
+func tokenInvalid(tokenError, reason string) *denial {
+	return &denial{status: http.StatusUnauthorized, code: codes.TokenInvalid, tokenError: tokenError, label: reasonTokenInvalid, reason: reason}
+}
+
+func unavailable(reason string) *denial {
+	return &denial{status: http.StatusServiceUnavailable, code: codes.InternalError, label: reasonUnavailable, reason: reason}
+}
+
+func badRequest(reason string) *denial {
+	return &denial{status: http.StatusBadRequest, code: codes.InvalidRequest, label: reasonBadRequest, reason: reason}
+}
+
+// body is the JSON-RPC error answering the request whose id is id (nil
+// when the body had none).
+func (d *denial) body(id json.RawMessage) []byte {
+	data := map[string]any{"reason": d.reason}
+	if d.tokenError != "" {
+		data["token_error"] = d.tokenError
+	}
+	b, err := jsonrpc.ErrorResponse(id, d.code, d.code.Message(), data)
+	if err != nil {
+		b, _ = jsonrpc.ErrorResponse(nil, d.code, d.code.Message(), nil)
+	}
+	return b
+}
+
+// write answers the HTTP request with d. A 401 names the protected
+// resource metadata (RFC 9728) as the MCP authorization spec asks.
+func (d *denial) write(w http.ResponseWriter, id json.RawMessage, metadataURL string) {
+	h := w.Header()
+	if d.status == http.StatusUnauthorized {
+		v := `Bearer resource_metadata="` + metadataURL + `"`
+		if d.code != codes.TokenRequired {
+			v += `, error="invalid_token"`
+		}
+		h.Set("WWW-Authenticate", v)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(d.status)
+	_, _ = w.Write(d.body(id))
+}

@@ -1,0 +1,211 @@
+package sidecar
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aip-project/aip/enforcer"
+	"github.com/aip-project/aip/enforcer/policy"
+	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/internal/audit"
+)
+
+// Options are the dependencies of a Server. Nil fields have defaults.
+type Options struct {
+	// Logger receives events (never tokens, proofs or keys). Nil discards.
+	Logger *slog.Logger
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// Registry receives the metrics. Nil means a new registry, served at
+	// /metrics.
+	Registry *prometheus.Registry
+	// Upstream sends requests to the MCP server. Nil means a client with
+	// no overall timeout (streams are long-lived).
+	Upstream *http.Client
+	// HTTPClient fetches issuer keys and revocation lists. Nil means a
+	// client with a 5 s timeout.
+	HTTPClient *http.Client
+}
+
+// Server is the sidecar: build it with New, run it with Serve.
+type Server struct {
+	cfg      *Config
+	log      *slog.Logger
+	now      func() time.Time
+	reg      *prometheus.Registry
+	metrics  *metrics
+	engine   *enforcer.Engine
+	reloader *enforcer.Reloader
+	auth     *authenticator
+	hashes   *hashHistory
+	stores   *stores
+	audit    *audit.Writer
+	upstream *http.Client
+	ids      idSeq
+	tls      *tls.Config
+	closers  []func() error
+}
+
+// New loads the policy, opens the audit log and stores, and returns a
+// Server; with tls.mode spiffe it waits for the enforcer's SVID.
+func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) {
+	s = &Server{cfg: cfg, log: opts.Logger, now: opts.Now, reg: opts.Registry, upstream: opts.Upstream}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	if s.upstream == nil {
+		s.upstream = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	if s.metrics, err = newMetrics(s.reg); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	keys := make(map[string]aat.KeySource, len(cfg.Issuers))
+	for _, is := range cfg.Issuers {
+		src, err := aat.NewJWKSSource(aat.JWKSConfig{URL: is.JWKSURL, Client: hc, Now: s.now})
+		if err != nil {
+			return nil, fmt.Errorf("issuer %s: %w", is.Issuer, err)
+		}
+		keys[is.Issuer] = src
+	}
+	if s.stores, err = openStores(cfg, keys, hc, s.now, s.log); err != nil {
+		return nil, err
+	}
+	if s.stores.redis != nil {
+		s.closers = append(s.closers, s.stores.redis.Close)
+	}
+	if err := s.openEngine(); err != nil {
+		return nil, err
+	}
+	verifier, err := aat.NewVerifier(aat.Config{Issuers: keys, Audience: cfg.Audience, Skew: cfg.Skew, Now: s.now, RequireConfirmation: true})
+	if err != nil {
+		return nil, err
+	}
+	s.hashes = &hashHistory{current: func() string { return s.engine.Policy().Hash() }, grace: cfg.PolicyHashGrace}
+	s.auth = &authenticator{verifier: verifier, nonces: s.stores.nonces, revocations: s.stores.revocations,
+		policyHashes: s.hashes, requireProof: cfg.RequireProof, failOpen: cfg.Revocation.FailOpen,
+		maxAge: cfg.ProofMaxAge, skew: min(cfg.Skew, 5*time.Minute), publicURL: cfg.PublicURL, now: s.now, log: s.log, metrics: s.metrics}
+	if cfg.TLS.Mode == TLSModeSPIFFE {
+		tc, closeSrc, err := spiffeTLS(ctx, cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = tc
+		s.closers = append(s.closers, closeSrc)
+	}
+	return s, nil
+}
+
+// openEngine loads the policy (checking its signature when a trusted key
+// is set), opens the audit log and builds the Engine.
+func (s *Server) openEngine() error {
+	opts := policy.Options{RateLimiter: s.stores.limiter, Now: s.now}
+	if s.cfg.TrustedKey != "" {
+		k, err := policy.ReadPublicKey(s.cfg.TrustedKey)
+		if err != nil {
+			return fmt.Errorf("policy.trusted_key: %w", err)
+		}
+		opts.TrustedKey = k
+	}
+	p, err := policy.Load(s.cfg.PolicyPath, opts)
+	if err != nil {
+		return fmt.Errorf("refusing to start, nothing is forwarded without a valid policy: %w", err)
+	}
+	if s.cfg.AuditPath != "" {
+		if s.audit, err = audit.Open(s.cfg.AuditPath, audit.Config{Logger: s.log}); err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		s.closers = append(s.closers, s.audit.Close)
+	}
+	if s.engine, err = enforcer.New(enforcer.Config{Policy: p, Audit: s.audit, Logger: s.log, Now: s.now}); err != nil {
+		return err
+	}
+	s.reloader = &enforcer.Reloader{Path: s.cfg.PolicyPath, Options: opts, Engine: s.engine, Logger: s.log}
+	s.log.Info("enforcing policy", "path", s.cfg.PolicyPath, "policy", p.Name(), "policy_hash", p.Hash())
+	return nil
+}
+
+// Handler returns the routes: the MCP endpoint (the upstream URL's path),
+// the protected resource metadata, health, readiness and metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(s.mcpPath(), s.serveMCP)
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource", s.serveMetadata)
+	mux.HandleFunc("GET /.well-known/oauth-protected-resource/{path...}", s.serveMetadata)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Serve runs the background work (revocations, policy reloads) and serves
+// on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	for _, run := range s.stores.run {
+		go run(bg)
+	}
+	go func() {
+		if err := s.reloader.Watch(bg, nil); err != nil && bg.Err() == nil {
+			s.log.Error("policy file watch stopped", "err", err)
+		}
+	}()
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: s.tls,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		_ = hs.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the audit log, Redis client and SVID source.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// Engine returns the policy engine (for reloads and tests).
+func (s *Server) Engine() *enforcer.Engine { return s.engine }
