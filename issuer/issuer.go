@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/svid"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/server"
@@ -80,9 +82,15 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 	var admins server.Admins
 	if cfg.SPIFFE != nil {
 		clientOpt := workloadapi.WithClientOptions(workloadapi.WithAddr(cfg.SPIFFE.WorkloadAPIAddr))
-		x509src, err := workloadapi.NewX509Source(ctx, clientOpt)
+		var own spiffeid.ID
+		if cfg.TLS != nil && cfg.TLS.SPIFFEID != "" {
+			if own, err = spiffeid.FromString(cfg.TLS.SPIFFEID); err != nil {
+				return nil, fmt.Errorf("tls.spiffe_id: %w", err)
+			}
+		}
+		x509src, err := svid.NewX509Source(ctx, cfg.SPIFFE.WorkloadAPIAddr, own)
 		if err != nil {
-			return nil, fmt.Errorf("spiffe workload api (x509): %w", err)
+			return nil, fmt.Errorf("x509: %w", err)
 		}
 		is.closers = append(is.closers, x509src.Close)
 		jwtsrc, err := workloadapi.NewJWTSource(ctx, clientOpt)

@@ -41,6 +41,9 @@ type Config struct {
 type TLS struct {
 	CertFile, KeyFile string
 	SPIFFE            bool
+	// SPIFFEID names the issuer's own X509-SVID when the Workload API
+	// gives several; empty: the first.
+	SPIFFEID string
 }
 
 // Server holds the HTTP server's limits.

@@ -26,6 +26,10 @@ type TLSFile struct {
 	// SPIFFE serves the issuer's own X509-SVID (from spiffe.workload_api_addr)
 	// instead of cert_file/key_file.
 	SPIFFE bool `yaml:"spiffe"`
+	// SPIFFEID is the issuer's own SPIFFE ID, the SVID served when the
+	// Workload API gives this workload several (it matches several
+	// registration entries); empty: the first one SPIRE lists.
+	SPIFFEID string `yaml:"spiffe_id"`
 }
 
 // ServerFile holds the HTTP server's limits.

@@ -114,6 +114,13 @@ func validateTLS(p *keypath.Problems, t *TLSFile, haveSPIFFE bool) *TLS {
 	case !t.SPIFFE && (t.CertFile == "" || t.KeyFile == ""):
 		p.Add("tls", "needs cert_file and key_file, or spiffe: true")
 	}
+	if t.SPIFFEID != "" {
+		if !t.SPIFFE {
+			p.Add("tls.spiffe_id", "applies with spiffe: true only")
+		} else if _, err := spiffeid.FromString(t.SPIFFEID); err != nil {
+			p.Add("tls.spiffe_id", "must be a SPIFFE ID such as spiffe://example.org/aip/issuer")
+		}
+	}
 	out := TLS(*t)
 	return &out
 }

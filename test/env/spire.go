@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,12 +190,23 @@ var entryIDRe = regexp.MustCompile(`Entry ID\s*:\s*(\S+)`)
 // is deleted when t ends.
 func (s *SPIRE) CreateEntry(t testing.TB, id spiffeid.ID, selectors ...string) {
 	t.Helper()
+	s.CreateEntryTTL(t, id, 0, selectors...)
+}
+
+// CreateEntryTTL is CreateEntry with the lifetime of the entry's
+// X509-SVIDs (whole seconds; zero: the server's default of 1h). The SPIRE
+// agent renews an SVID when half of its lifetime has passed.
+func (s *SPIRE) CreateEntryTTL(t testing.TB, id spiffeid.ID, x509TTL time.Duration, selectors ...string) {
+	t.Helper()
 	if len(selectors) == 0 {
 		selectors = []string{fmt.Sprintf("unix:uid:%d", os.Getuid())}
 	}
 	args := []string{"entry", "create", "-socketPath", s.ServerSocket, "-parentID", s.NodeID.String(), "-spiffeID", id.String()}
 	for _, sel := range selectors {
 		args = append(args, "-selector", sel)
+	}
+	if x509TTL > 0 {
+		args = append(args, "-x509SVIDTTL", strconv.Itoa(int(x509TTL/time.Second)))
 	}
 	out, err := s.run(args...)
 	if err != nil {
