@@ -1,6 +1,8 @@
 package enforcer
 
 import (
+	"context"
+
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/internal/audit"
@@ -9,8 +11,9 @@ import (
 // maxAuditID bounds the request id copied into an audit record.
 const maxAuditID = 128
 
-// record turns a decision on a client message into an audit record.
-func (e *Engine) record(s *state, method string, id []byte, d policy.Decision, argsSHA string, dlpCounts map[string]int) audit.Record {
+// record turns a decision on a client message into an audit record,
+// with the identity of the Caller in ctx.
+func (e *Engine) record(ctx context.Context, s *state, method string, id []byte, d policy.Decision, argsSHA string, dlpCounts map[string]int) audit.Record {
 	rec := audit.Record{
 		Timestamp:  e.cfg.Now(),
 		Direction:  audit.Upstream,
@@ -31,6 +34,9 @@ func (e *Engine) record(s *state, method string, id []byte, d policy.Decision, a
 	}
 	if len(id) <= maxAuditID {
 		rec.RequestID = string(id)
+	}
+	if c, ok := CallerFrom(ctx); ok {
+		c.Identify(&rec)
 	}
 	return rec
 }

@@ -35,7 +35,7 @@ func (e *Engine) HandleRequest(ctx context.Context, raw []byte) Verdict {
 	s := e.state.Load()
 	m, err := jsonrpc.Parse(raw)
 	if err != nil {
-		return Verdict{Reply: e.protocolError(s, err)}
+		return Verdict{Reply: e.protocolError(ctx, s, err)}
 	}
 	if m.Kind != jsonrpc.KindBatch {
 		return toVerdict(e.handleOne(ctx, s, &m))
@@ -104,12 +104,12 @@ func joinArray(msgs [][]byte) []byte {
 }
 
 // protocolError answers a message that is not JSON-RPC 2.0, and audits it.
-func (e *Engine) protocolError(s *state, err error) []byte {
+func (e *Engine) protocolError(ctx context.Context, s *state, err error) []byte {
 	perr := asProtocolError(err)
 	e.log.Info("refused a malformed client message", "code", int(perr.Code), "reason", perr.Reason)
 	d := policy.Decision{Action: policy.ActionDeny, Code: perr.Code, Reason: perr.Reason,
 		Violation: true, FailedRule: "jsonrpc", AuditDecision: policy.AuditBlock}
-	e.appendAudit(e.record(s, "", perr.ID, d, "", nil))
+	e.appendAudit(e.record(ctx, s, "", perr.ID, d, "", nil))
 	return perr.Response()
 }
 
@@ -120,29 +120,29 @@ func (e *Engine) handleOne(ctx context.Context, s *state, m *jsonrpc.Message) ou
 		return outcome{forward: m.Raw} // the client answering a server request
 	case jsonrpc.KindRequest, jsonrpc.KindNotification:
 	default:
-		return outcome{reply: e.protocolError(s, m.Err)}
+		return outcome{reply: e.protocolError(ctx, s, m.Err)}
 	}
 	method := policy.Normalize(m.Method)
 	if method == "" {
 		// Refused in every mode, before params are looked at.
-		return e.refuse(s, m, s.policy.CheckMethod(m.Method), "")
+		return e.refuse(ctx, s, m, s.policy.CheckMethod(m.Method), "")
 	}
 	params, stripped, err := stripAAT(m.Params)
 	if err != nil {
-		return e.refuse(s, m, invalidParams(err.Error()), "")
+		return e.refuse(ctx, s, m, invalidParams(err.Error()), "")
 	}
 	if method == methodToolsCall {
 		return e.handleToolCall(ctx, s, m, params, stripped)
 	}
 	d := s.policy.CheckMethod(m.Method)
 	if !d.Action.Forward() {
-		return e.refuse(s, m, d, "")
+		return e.refuse(ctx, s, m, d, "")
 	}
 	msg := m.Raw
 	if stripped {
 		msg = rebuildRequest(m, params)
 	}
-	o := e.admit(s, m, d, call{method: method}, msg, "", nil, false)
+	o := e.admit(ctx, s, m, d, call{method: method}, msg, "", nil, false)
 	if o.forward != nil && method == methodCancelled {
 		e.cancelled(params)
 	}
@@ -152,12 +152,12 @@ func (e *Engine) handleOne(ctx context.Context, s *state, m *jsonrpc.Message) ou
 // admit forwards an allowed message: it reserves the request's id for the
 // response (unless already reserved), writes the audit record, and refuses the message if either
 // fails.
-func (e *Engine) admit(s *state, m *jsonrpc.Message, d policy.Decision, c call, msg []byte, argsSHA string, dlpCounts map[string]int, reserved bool) outcome {
+func (e *Engine) admit(ctx context.Context, s *state, m *jsonrpc.Message, d policy.Decision, c call, msg []byte, argsSHA string, dlpCounts map[string]int, reserved bool) outcome {
 	isReq := m.Kind == jsonrpc.KindRequest
 	if isReq && !reserved && !e.pending.reserve(m.ID, c) {
-		return e.refuse(s, m, duplicateID(d.Tool), argsSHA)
+		return e.refuse(ctx, s, m, duplicateID(d.Tool), argsSHA)
 	}
-	if !e.appendAudit(e.record(s, c.method, m.ID, d, argsSHA, dlpCounts)) {
+	if !e.appendAudit(e.record(ctx, s, c.method, m.ID, d, argsSHA, dlpCounts)) {
 		if isReq {
 			e.pending.release(m.ID)
 		}
@@ -171,14 +171,14 @@ func (e *Engine) admit(s *state, m *jsonrpc.Message, d policy.Decision, c call, 
 
 // refuse audits a denial and answers it (requests only: notifications get
 // no response in JSON-RPC).
-func (e *Engine) refuse(s *state, m *jsonrpc.Message, d policy.Decision, argsSHA string) outcome {
+func (e *Engine) refuse(ctx context.Context, s *state, m *jsonrpc.Message, d policy.Decision, argsSHA string) outcome {
 	level := slog.LevelInfo
 	if quietRefusal(m.Method, d) {
 		level = slog.LevelDebug
 	}
-	e.log.Log(context.Background(), level, "message refused", "method", policy.Normalize(m.Method), "tool", d.Tool,
+	e.log.Log(ctx, level, "message refused", "method", policy.Normalize(m.Method), "tool", d.Tool,
 		"rule", d.FailedRule, "arg", d.FailedArg, "code", int(d.Code))
-	e.appendAudit(e.record(s, policy.Normalize(m.Method), m.ID, d, argsSHA, nil))
+	e.appendAudit(e.record(ctx, s, policy.Normalize(m.Method), m.ID, d, argsSHA, nil))
 	return e.reply(m, d)
 }
 

@@ -36,11 +36,11 @@ func (e *Engine) HandleResponse(ctx context.Context, raw []byte) []byte {
 	return joinArray(out)
 }
 
-func (e *Engine) handleServerOne(_ context.Context, s *state, m *jsonrpc.Message) []byte {
+func (e *Engine) handleServerOne(ctx context.Context, s *state, m *jsonrpc.Message) []byte {
 	switch m.Kind {
 	case jsonrpc.KindResponse:
 	case jsonrpc.KindRequest, jsonrpc.KindNotification:
-		return e.redactServerMessage(s, m)
+		return e.redactServerMessage(ctx, s, m)
 	default:
 		e.log.Warn("dropped a malformed message from the server", "reason", m.Err.Reason)
 		return nil
@@ -49,34 +49,34 @@ func (e *Engine) handleServerOne(_ context.Context, s *state, m *jsonrpc.Message
 	if m.Error != nil {
 		red, counts, err := e.redact(s, m.Error)
 		if err != nil {
-			return e.failResponse(s, m, c, dlpFailure(c.tool, "the enforcer could not redact secrets from the server's error, so it was withheld"))
+			return e.failResponse(ctx, s, m, c, dlpFailure(c.tool, "the enforcer could not redact secrets from the server's error, so it was withheld"))
 		}
 		if counts == nil {
 			return m.Raw
 		}
-		if !e.appendAudit(e.downRecord(s, m, c, policy.Decision{Tool: c.tool, AuditDecision: policy.AuditAllow}, counts)) {
-			return e.failResponse(s, m, c, auditFailure(c.tool))
+		if !e.appendAudit(e.downRecord(ctx, s, m, c, policy.Decision{Tool: c.tool, AuditDecision: policy.AuditAllow}, counts)) {
+			return e.failResponse(ctx, s, m, c, auditFailure(c.tool))
 		}
 		return buildErrorObject(m.ID, red)
 	}
 	result := m.Result
 	changed := false
 	if c.method == methodToolsList {
-		filtered, ok := e.filterToolsList(s, m, result)
+		filtered, ok := e.filterToolsList(ctx, s, m, result)
 		if !ok {
-			return e.failResponse(s, m, c, filterFailure())
+			return e.failResponse(ctx, s, m, c, filterFailure())
 		}
 		changed = len(filtered) != len(result)
 		result = filtered
 	}
 	red, counts, err := e.redact(s, result)
 	if err != nil {
-		return e.failResponse(s, m, c, dlpFailure(c.tool, "the enforcer could not redact secrets from the result, so it was withheld; retry, or fix spec.dlp"))
+		return e.failResponse(ctx, s, m, c, dlpFailure(c.tool, "the enforcer could not redact secrets from the result, so it was withheld; retry, or fix spec.dlp"))
 	}
 	if counts != nil {
 		e.log.Info("redacted secrets in a result", "method", c.method, "tool", c.tool, "dlp_rules", sortedNames(counts))
-		if !e.appendAudit(e.downRecord(s, m, c, policy.Decision{Tool: c.tool, AuditDecision: policy.AuditAllow}, counts)) {
-			return e.failResponse(s, m, c, auditFailure(c.tool))
+		if !e.appendAudit(e.downRecord(ctx, s, m, c, policy.Decision{Tool: c.tool, AuditDecision: policy.AuditAllow}, counts)) {
+			return e.failResponse(ctx, s, m, c, auditFailure(c.tool))
 		}
 		result, changed = red, true
 	}
@@ -85,7 +85,7 @@ func (e *Engine) handleServerOne(_ context.Context, s *state, m *jsonrpc.Message
 	}
 	out, err := jsonrpc.ResultResponse(m.ID, result)
 	if err != nil {
-		return e.failResponse(s, m, c, dlpFailure(c.tool, "the enforcer could not rebuild the redacted result"))
+		return e.failResponse(ctx, s, m, c, dlpFailure(c.tool, "the enforcer could not rebuild the redacted result"))
 	}
 	return out
 }
@@ -104,7 +104,7 @@ func (e *Engine) redact(s *state, v json.RawMessage) (json.RawMessage, map[strin
 
 // redactServerMessage redacts the params of a request or notification the
 // server sends the client (sampling, logging): they reach the agent too.
-func (e *Engine) redactServerMessage(s *state, m *jsonrpc.Message) []byte {
+func (e *Engine) redactServerMessage(ctx context.Context, s *state, m *jsonrpc.Message) []byte {
 	red, counts, err := e.redact(s, m.Params)
 	if err != nil {
 		e.log.Warn("dropped a server message whose secrets could not be redacted", "method", policy.Normalize(m.Method))
@@ -114,7 +114,7 @@ func (e *Engine) redactServerMessage(s *state, m *jsonrpc.Message) []byte {
 		return m.Raw
 	}
 	c := call{method: policy.Normalize(m.Method)}
-	if !e.appendAudit(e.downRecord(s, m, c, policy.Decision{AuditDecision: policy.AuditAllow}, counts)) {
+	if !e.appendAudit(e.downRecord(ctx, s, m, c, policy.Decision{AuditDecision: policy.AuditAllow}, counts)) {
 		return nil
 	}
 	return rebuildRequest(m, red)
@@ -122,9 +122,9 @@ func (e *Engine) redactServerMessage(s *state, m *jsonrpc.Message) []byte {
 
 // failResponse replaces a server response the enforcer cannot pass on
 // with an error carrying its id, and audits it.
-func (e *Engine) failResponse(s *state, m *jsonrpc.Message, c call, d policy.Decision) []byte {
+func (e *Engine) failResponse(ctx context.Context, s *state, m *jsonrpc.Message, c call, d policy.Decision) []byte {
 	e.log.Error("withheld a server response", "method", c.method, "tool", c.tool, "code", int(d.Code), "reason", d.Reason)
-	e.appendAudit(e.downRecord(s, m, c, d, nil))
+	e.appendAudit(e.downRecord(ctx, s, m, c, d, nil))
 	out, err := jsonrpc.ErrorResponse(m.ID, d.Code, d.Message, d.Data)
 	if err != nil {
 		out, _ = jsonrpc.ErrorResponse(m.ID, d.Code, d.Message, nil)
@@ -132,8 +132,8 @@ func (e *Engine) failResponse(s *state, m *jsonrpc.Message, c call, d policy.Dec
 	return out
 }
 
-func (e *Engine) downRecord(s *state, m *jsonrpc.Message, c call, d policy.Decision, counts map[string]int) audit.Record {
-	rec := e.record(s, c.method, m.ID, d, "", counts)
+func (e *Engine) downRecord(ctx context.Context, s *state, m *jsonrpc.Message, c call, d policy.Decision, counts map[string]int) audit.Record {
+	rec := e.record(ctx, s, c.method, m.ID, d, "", counts)
 	rec.Direction = audit.Downstream
 	if rec.Tool == "" {
 		rec.Tool = c.tool

@@ -15,32 +15,53 @@ import (
 	"github.com/aip-project/aip/internal/jsonrpc"
 )
 
-// handleToolCall decides a tools/call: the method check, a tool blocked
-// for a schema mismatch, the policy's tool rules, request DLP, then an
-// approval for `ask`. params has the token stripped already.
+// handleToolCall decides a tools/call (checkToolCall), then forwards it,
+// refuses it or asks for an approval. params has the token stripped
+// already.
 func (e *Engine) handleToolCall(ctx context.Context, s *state, m *jsonrpc.Message, params json.RawMessage, stripped bool) outcome {
+	c := e.checkToolCall(ctx, s, m, params)
+	switch {
+	case c.d.Action == policy.ActionAsk:
+		return e.ask(ctx, s, m, c.d, c.tc, c.params, stripped || c.redacted, c.argsSHA, c.counts)
+	case !c.d.Action.Forward():
+		return e.refuse(ctx, s, m, c.d, c.argsSHA)
+	}
+	return e.forwardCall(ctx, s, m, c.d, c.params, stripped || c.redacted, c.argsSHA, c.counts, false)
+}
+
+// toolCheck is the decision on a tools/call before anything is sent.
+type toolCheck struct {
+	d        policy.Decision
+	tc       jsonrpc.ToolCall
+	params   json.RawMessage // to forward: DLP may have redacted them
+	redacted bool
+	argsSHA  string
+	counts   map[string]int
+}
+
+// checkToolCall decides a tools/call: the method check, a tool blocked
+// for a schema mismatch, the policy's tool rules, then request DLP. The
+// decision is a refusal, a forward, or an ask.
+func (e *Engine) checkToolCall(ctx context.Context, s *state, m *jsonrpc.Message, params json.RawMessage) toolCheck {
 	if d := s.policy.CheckMethod(m.Method); d.Action != policy.ActionAllow {
-		if !d.Action.Forward() {
-			return e.refuse(s, m, d, "")
-		}
-		return e.forwardCall(s, m, d, params, stripped, "", nil, false)
+		return toolCheck{d: d, params: params}
 	}
 	pm := *m
 	pm.Params = params
 	tc, err := pm.ToolCall()
 	if err != nil {
-		return e.refuse(s, m, invalidParams(asProtocolError(err).Reason), "")
+		return toolCheck{d: invalidParams(asProtocolError(err).Reason)}
 	}
 	argsSHA, err := audit.ArgsDigest(tc.Arguments)
 	if err != nil {
-		return e.refuse(s, m, invalidParams("tools/call arguments cannot be canonicalized: "+err.Error()), "")
+		return toolCheck{d: invalidParams("tools/call arguments cannot be canonicalized: " + err.Error())}
 	}
 	args := map[string]any{}
 	if tc.Arguments != nil {
 		dec := json.NewDecoder(bytes.NewReader(tc.Arguments))
 		dec.UseNumber()
 		if err := dec.Decode(&args); err != nil {
-			return e.refuse(s, m, invalidParams("tools/call arguments must be a JSON object"), argsSHA)
+			return toolCheck{d: invalidParams("tools/call arguments must be a JSON object"), argsSHA: argsSHA}
 		}
 	}
 
@@ -51,27 +72,19 @@ func (e *Engine) handleToolCall(ctx context.Context, s *state, m *jsonrpc.Messag
 		d = s.policy.EvaluateToolCall(ctx, tc.Name, args)
 	}
 	if !d.Action.Forward() && d.Action != policy.ActionAsk {
-		return e.refuse(s, m, d, argsSHA)
+		return toolCheck{d: d, argsSHA: argsSHA}
 	}
-
-	params, counts, dd, ok := e.scanRequest(s, d, params)
-	if !ok {
-		return e.refuse(s, m, dd, argsSHA)
-	}
-	d = dd
-	stripped = stripped || counts != nil && s.dlp.OnRequestMatch() == dlp.ActionRedact
-	if d.Action != policy.ActionAsk {
-		return e.forwardCall(s, m, d, params, stripped, argsSHA, counts, false)
-	}
-	return e.ask(s, m, d, tc, params, stripped, argsSHA, counts)
+	params, counts, d, _ := e.scanRequest(s, d, params)
+	return toolCheck{d: d, tc: tc, params: params, argsSHA: argsSHA, counts: counts,
+		redacted: counts != nil && s.dlp.OnRequestMatch() == dlp.ActionRedact}
 }
 
-func (e *Engine) forwardCall(s *state, m *jsonrpc.Message, d policy.Decision, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int, reserved bool) outcome {
+func (e *Engine) forwardCall(ctx context.Context, s *state, m *jsonrpc.Message, d policy.Decision, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int, reserved bool) outcome {
 	msg := m.Raw
 	if rewrite {
 		msg = rebuildRequest(m, params)
 	}
-	return e.admit(s, m, d, call{method: methodToolsCall, tool: d.Tool}, msg, argsSHA, counts, reserved)
+	return e.admit(ctx, s, m, d, call{method: methodToolsCall, tool: d.Tool}, msg, argsSHA, counts, reserved)
 }
 
 // scanRequest applies request DLP to tools/call params. It returns the
@@ -112,10 +125,10 @@ func (e *Engine) scanRequest(s *state, d policy.Decision, params json.RawMessage
 
 // ask holds the call until the gate settles it; the returned outcome is
 // pending. The request id is reserved now, so a duplicate is refused.
-func (e *Engine) ask(s *state, m *jsonrpc.Message, d policy.Decision, tc jsonrpc.ToolCall, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int) outcome {
+func (e *Engine) ask(ctx context.Context, s *state, m *jsonrpc.Message, d policy.Decision, tc jsonrpc.ToolCall, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int) outcome {
 	c := call{method: methodToolsCall, tool: d.Tool}
 	if m.Kind == jsonrpc.KindRequest && !e.pending.reserve(m.ID, c) {
-		return e.refuse(s, m, duplicateID(d.Tool), argsSHA)
+		return e.refuse(ctx, s, m, duplicateID(d.Tool), argsSHA)
 	}
 	arguments := tc.Arguments
 	if arguments == nil {
@@ -123,17 +136,20 @@ func (e *Engine) ask(s *state, m *jsonrpc.Message, d policy.Decision, tc jsonrpc
 	}
 	req := approval.Request{Tool: d.Tool, Arguments: arguments, ArgsSHA256: argsSHA,
 		Policy: s.policy.Name(), PolicyHash: s.policy.Hash(), Agent: e.cfg.Agent, Reason: d.Reason}
+	if caller, ok := CallerFrom(ctx); ok {
+		req.Agent, req.User = caller.AgentID, caller.UserID
+	}
 	e.log.Info("tool call waits for approval", "tool", d.Tool, "args_sha256", argsSHA)
-	return outcome{wait: func(ctx context.Context) outcome {
-		o := e.cfg.Gate.Ask(ctx, req)
+	return outcome{wait: func(wctx context.Context) outcome {
+		o := e.cfg.Gate.Ask(wctx, req)
 		settled := d.AfterApproval(policyOutcome(o))
 		if !settled.Action.Forward() {
 			if m.Kind == jsonrpc.KindRequest {
 				e.pending.release(m.ID)
 			}
-			return e.refuse(s, m, settled, argsSHA)
+			return e.refuse(ctx, s, m, settled, argsSHA)
 		}
-		return e.forwardCall(s, m, settled, params, rewrite, argsSHA, counts, true)
+		return e.forwardCall(ctx, s, m, settled, params, rewrite, argsSHA, counts, true)
 	}}
 }
 

@@ -1,6 +1,7 @@
 package enforcer
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -13,11 +14,12 @@ import (
 const maxSchemas = 4096
 
 // filterToolsList removes from a tools/list result the tools the policy
-// always blocks and those whose schema does not match their schema_hash;
+// always blocks, those the Caller's token does not grant, and those whose
+// schema does not match their schema_hash;
 // the latter are remembered, so calls to them get -32013 until a
 // tools/list or a new policy shows them matching. ok is false when the
 // result cannot be read: the caller withholds it.
-func (e *Engine) filterToolsList(s *state, m *jsonrpc.Message, result json.RawMessage) (json.RawMessage, bool) {
+func (e *Engine) filterToolsList(ctx context.Context, s *state, m *jsonrpc.Message, result json.RawMessage) (json.RawMessage, bool) {
 	members, err := jsonrpc.Members(result)
 	if err != nil {
 		return nil, false
@@ -36,7 +38,8 @@ func (e *Engine) filterToolsList(s *state, m *jsonrpc.Message, result json.RawMe
 		return nil, false
 	}
 	kept := make([]json.RawMessage, 0, len(entries))
-	var hidden []string
+	var hidden, ungranted []string
+	caller, _ := CallerFrom(ctx)
 	e.schemaMu.Lock()
 	cur := e.state.Load()
 	for _, entry := range entries {
@@ -55,9 +58,13 @@ func (e *Engine) filterToolsList(s *state, m *jsonrpc.Message, result json.RawMe
 			hidden = append(hidden, tool)
 			continue
 		}
+		if !caller.grants(tool) {
+			ungranted = append(ungranted, tool)
+			continue
+		}
 		if d := s.policy.CheckToolSchema(entry); !d.Action.Forward() {
 			e.log.Warn("tool hidden: its schema does not match schema_hash", "tool", tool)
-			e.appendAudit(e.downRecord(s, m, call{method: methodToolsList, tool: tool}, d, nil))
+			e.appendAudit(e.downRecord(ctx, s, m, call{method: methodToolsList, tool: tool}, d, nil))
 			continue
 		}
 		kept = append(kept, entry)
@@ -65,14 +72,12 @@ func (e *Engine) filterToolsList(s *state, m *jsonrpc.Message, result json.RawMe
 	cur.mismatched.Store(e.mismatchesLocked(cur.policy))
 	e.schemaMu.Unlock()
 
-	if len(hidden) == 0 && len(kept) == len(entries) {
+	if len(kept) == len(entries) {
 		return result, true
 	}
-	if len(hidden) > 0 {
-		sort.Strings(hidden)
-		d := policy.Decision{Action: policy.ActionAllow, AuditDecision: policy.AuditAllow,
-			Reason: "tools/list: hid tools the policy always blocks: " + strings.Join(hidden, ", ")}
-		if !e.appendAudit(e.downRecord(s, m, call{method: methodToolsList}, d, nil)) {
+	if len(hidden) > 0 || len(ungranted) > 0 {
+		d := policy.Decision{Action: policy.ActionAllow, AuditDecision: policy.AuditAllow, Reason: hiddenReason(hidden, ungranted)}
+		if !e.appendAudit(e.downRecord(ctx, s, m, call{method: methodToolsList}, d, nil)) {
 			return nil, false
 		}
 	}
@@ -82,6 +87,20 @@ func (e *Engine) filterToolsList(s *state, m *jsonrpc.Message, result json.RawMe
 	}
 	members[ti].Value = list
 	return writeObject(members), true
+}
+
+// hiddenReason says which tools a tools/list result lost, and why.
+func hiddenReason(blocked, ungranted []string) string {
+	var parts []string
+	if len(blocked) > 0 {
+		sort.Strings(blocked)
+		parts = append(parts, "hid tools the policy always blocks: "+strings.Join(blocked, ", "))
+	}
+	if len(ungranted) > 0 {
+		sort.Strings(ungranted)
+		parts = append(parts, "hid tools the token does not grant: "+strings.Join(ungranted, ", "))
+	}
+	return "tools/list: " + strings.Join(parts, "; ")
 }
 
 // mismatchesLocked checks every remembered tools/list entry against p's

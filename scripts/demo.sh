@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # make demo: the main job on embedded defaults, no external service.
 #
-# Today it shows the local-mode enforcer: aip-enforcer in front of the real
-# @modelcontextprotocol/server-filesystem, driven by a scripted agent using
-# the official MCP Go SDK client. The identity half (issuer, registered
-# native-key agent, AAT, replay and revocation) joins when the sidecar lands.
+# The issuer (local key, file store, local user), a native-key agent
+# registered with a signed AID, aip-enforcer serve (plain HTTP on loopback,
+# DPoP-bound tokens) in front of the real @modelcontextprotocol/server-filesystem
+# (a stdio server it starts), and a scripted agent (examples/demo: the MCP Go
+# SDK over identity/agent) that runs each scenario and prints a summary table.
+# Exits non-zero if a scenario fails. Tokens and keys are never printed.
+#
+# AIP_DEMO_KEEP=1 keeps the temporary directory (configs, logs, audit logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/bin
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; return "${PIPESTATUS[0]}"; }
 
 node_modules=${MCP_SERVERS_DIR:-$PWD/tools/mcp/node_modules}
 server_js=$node_modules/@modelcontextprotocol/server-filesystem/dist/index.js
@@ -18,13 +23,68 @@ if [ ! -f "$server_js" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/aip-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pids=()
+status=1
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ "$status" -ne 0 ]; then
+		for log in "$work"/*.log; do
+			[ -s "$log" ] || continue
+			printf '\n\033[1m== %s (last 40 lines)\033[0m\n' "$log"
+			tail -n 40 "$log"
+		done
+		echo "kept $work for inspection"
+	elif [ "${AIP_DEMO_KEEP:-}" = 1 ]; then
+		echo "kept $work (AIP_DEMO_KEEP=1)"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_url URL NAME LOG PID: wait until URL answers 200, or fail.
+wait_url() {
+	for _ in $(seq 1 200); do
+		if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+		if ! kill -0 "$4" 2>/dev/null; then echo "   $2 exited; see $3"; return 1; fi
+		sleep 0.05
+	done
+	echo "   $2 did not become ready; see $3"
+	return 1
+}
+step() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$work/steps.tsv"; }
+
 project=$work/project
 home=$work/home
-mkdir -p "$project" "$home/.ssh"
+mkdir -p "$project" "$home/.ssh" "$work/issuer"
 echo "# Demo project" > "$project/README.md"
 printf 'region=eu-west-1\naws_access_key_id=AKIAABCDEFGHIJKLMNOP\n' > "$project/config.env.txt"
 echo "-----BEGIN OPENSSH PRIVATE KEY----- (demo)" > "$home/.ssh/id_ed25519"
+: > "$work/steps.tsv"
+
+say "0. building the scripted agent (examples/demo)"
+go build -o "$work/demo" ./examples/demo
+demo=$work/demo
+issuer_port=$("$demo" freeport)
+enforcer_port=$("$demo" freeport)
+issuer_url=http://127.0.0.1:$issuer_port
+mcp_url=http://127.0.0.1:$enforcer_port/mcp
+user=$(id -un)
+echo "   work dir $work; logs: $work/{idp,issuer,enforcer}.log"
+
+say "1. the administrator's sign-on"
+echo "   The embedded issuer has no local admin credential: its admin API (/v1/agents,"
+echo "   /v1/revocations) takes an X509-SVID over mTLS or an OIDC ID token of an admin"
+echo "   group (issuer/server/admin.go). Without SPIRE or an IdP, the demo plays the"
+echo "   admin's SSO: a throwaway OIDC provider on loopback signs one ID token for"
+echo "   demo-admin (group aip-admins), written to $work/admin.token (not shown)."
+"$demo" idp -url-file "$work/idp.url" -token-file "$work/admin.token" >"$work/idp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/idp.url" ] && break; sleep 0.05; done
+idp_url=$(cat "$work/idp.url")
+echo "   demo IdP: $idp_url"
 
 policy=$work/policy.yaml
 sed "s#/home/agent/project#$project#g" examples/policies/filesystem.yaml > "$policy"
@@ -35,21 +95,67 @@ cat >> "$policy" <<'YAML'
         regex: "AKIA[0-9A-Z]{16}"
         scope: response
 YAML
-audit=$work/audit.jsonl
+policy_hash=$("$bin/aip" policy hash "$policy")
 
-say "1. the policy (examples/policies/filesystem.yaml, rooted at the demo project)"
-"$bin/aip" policy lint "$policy" || true
-echo "   policy hash: $("$bin/aip" policy hash "$policy")"
+say "2. aip-issuer serve: local signing key, file store, local user"
+cat > "$work/issuer.yaml" <<YAML
+listen: "127.0.0.1:$issuer_port"
+issuer_url: "$issuer_url"
+signer: {type: local, key_file: "$work/issuer/issuer-key.pem"}
+store: {type: file, path: "$work/issuer"}
+identity_providers:
+  - {name: demo-sso, issuer_url: "$idp_url", audience: aip-demo}
+admins: {oidc_groups: [aip-admins]}
+local_user: {enabled: true}
+audit: {path: "$work/issuer/issuer-audit.jsonl"}
+policies: {"$mcp_url": "$policy_hash"}
+YAML
+"$bin/aip-issuer" serve -config "$work/issuer.yaml" >"$work/issuer.log" 2>&1 &
+issuer_pid=$!
+pids+=("$issuer_pid")
+wait_url "$issuer_url/readyz" aip-issuer "$work/issuer.log" "$issuer_pid"
+echo "   issuer $issuer_url ready (user binding: local user $user)"
 
-say "2. a scripted agent calls server-filesystem through aip-enforcer stdio"
-go run ./examples/stdio-demo -enforcer "$bin/aip-enforcer" -policy "$policy" -audit "$audit" \
-	-root "$project" -home "$home" -- node "$server_js" "$project"
+say "3. a native-key agent: keygen, register (admin), signed AID"
+export AIP_ISSUER=$issuer_url
+run "$bin/aip" agent keygen --out "$work/agent.key"
+run "$bin/aip" agent register --admin-token-file "$work/admin.token" --id demo-agent --name "make demo agent" \
+	--owner "$user" --key "$work/agent.key.pub" --allow-user "$user" \
+	--capability read_text_file,list_allowed_directories,write_file,move_file,edit_file
+step "agent registered" "native key" PASS "demo-agent, acting for local user $user"
+run "$bin/aip" agent aid --admin-token-file "$work/admin.token" --out "$work/agent.aid" demo-agent
+if run "$bin/aip" agent verify-aid "$work/agent.aid"; then
+	step "signed AID verified" "valid AID" PASS "aip agent verify-aid against the issuer's JWKS"
+else
+	step "signed AID verified" "valid AID" FAIL "aip agent verify-aid failed"
+fi
 
-say "3. the audit log is hash-chained: aip audit verify"
-"$bin/aip" audit verify "$audit"
-echo "   $(wc -l < "$audit") records; an excerpt:"
-head -n 2 "$audit" | cut -c1-200
+say "4. aip-enforcer serve in front of server-filesystem (stdio upstream)"
+echo "   policy examples/policies/filesystem.yaml rooted at $project, + DLP aws_access_key"
+echo "   policy hash $policy_hash; plain HTTP on loopback, DPoP-bound tokens required"
+cat > "$work/enforcer.yaml" <<YAML
+listen: "127.0.0.1:$enforcer_port"
+upstream:
+  command: [node, "$server_js", "$project"]
+policy: {path: "$policy"}
+audit: {path: "$work/enforcer-audit.jsonl"}
+audience: "$mcp_url"
+issuers: [{issuer: "$issuer_url"}]
+tls: {mode: plain}
+require_proof: true
+revocation: {poll_interval: 100ms}
+YAML
+HOME=$home "$bin/aip-enforcer" serve -config "$work/enforcer.yaml" >"$work/enforcer.log" 2>&1 &
+enforcer_pid=$!
+pids+=("$enforcer_pid")
+wait_url "http://127.0.0.1:$enforcer_port/readyz" aip-enforcer "$work/enforcer.log" "$enforcer_pid"
+echo "   enforcer $mcp_url ready (revocations polled from the issuer every 100 ms)"
 
-say "not shown yet"
-echo "   issuer + native-key agent with a signed AID, AAT and DPoP replay refusal, and"
-echo "   revocation timing arrive with the sidecar (issues 4, 5, 7)."
+say "5. the scripted agent"
+if "$demo" agent -issuer "$issuer_url" -mcp "$mcp_url" -key "$work/agent.key" -user "$user" -root "$project" \
+	-aip "$bin/aip" -admin-token-file "$work/admin.token" -agent-id demo-agent \
+	-enforcer-audit "$work/enforcer-audit.jsonl" -issuer-audit "$work/issuer/issuer-audit.jsonl" \
+	-steps-file "$work/steps.tsv"; then
+	status=0
+fi
+exit "$status"

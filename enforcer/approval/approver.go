@@ -20,8 +20,10 @@ type Request struct {
 	// Policy and PolicyHash identify the policy that asked.
 	Policy     string `json:"policy,omitempty"`
 	PolicyHash string `json:"policy_hash"`
-	// Agent identifies the calling agent when it is known.
+	// Agent and User identify the calling agent and the user it acts for
+	// when they are known (the sidecar: from the verified AAT).
 	Agent string `json:"agent,omitempty"`
+	User  string `json:"user,omitempty"`
 	// Reason says why the call needs approval.
 	Reason string `json:"reason,omitempty"`
 }

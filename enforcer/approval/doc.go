@@ -6,7 +6,7 @@
 // ssh-askpass, and TTY prompts on the controlling terminal. Gate wraps an
 // Approver with the approval timeout, coalesces identical concurrent asks
 // and remembers approvals: an approval covers exactly one tool with one set
-// of canonical arguments, under one policy hash.
+// of canonical arguments, under one policy hash, for one agent and user.
 //
 // It never logs arguments, tokens or secrets; a Request's arguments go only
 // to the approver.

@@ -29,9 +29,9 @@ type GateConfig struct {
 
 // Gate settles asks: it applies the timeout, coalesces identical asks that
 // are open at the same time into one question, and remembers approvals.
-// An approval covers exactly the tool, canonical arguments (ArgsSHA256)
-// and policy hash it was given for. Denials are not remembered. Gate is
-// safe for concurrent use.
+// An approval covers exactly the tool, canonical arguments (ArgsSHA256),
+// policy hash, agent and user it was given for. Denials are not
+// remembered. Gate is safe for concurrent use.
 type Gate struct {
 	cfg GateConfig
 
@@ -63,7 +63,7 @@ func NewGate(cfg GateConfig) *Gate {
 func (g *Gate) Timeout() time.Duration { return g.cfg.Timeout }
 
 func key(req Request) string {
-	return req.PolicyHash + "\x00" + req.Tool + "\x00" + req.ArgsSHA256
+	return req.PolicyHash + "\x00" + req.Tool + "\x00" + req.ArgsSHA256 + "\x00" + req.Agent + "\x00" + req.User
 }
 
 // Ask returns the outcome for req, asking the approver unless the same call

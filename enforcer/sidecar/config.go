@@ -63,6 +63,13 @@ type Config struct {
 	PolicyHashGrace  time.Duration
 	CapabilitiesMode string
 	MaxBodyBytes     int64
+	// Approvals, when set, queues `ask` calls for approvers over HTTP
+	// (/v1/approvals); nil: every ask is denied (-32004).
+	Approvals *Approvals
+
+	// UpstreamCommand is a stdio MCP server the sidecar starts and serves
+	// (program and arguments); set instead of UpstreamURL.
+	UpstreamCommand []string
 }
 
 // Issuer is one trusted AAT issuer.
@@ -77,6 +84,9 @@ type TLS struct {
 	WorkloadAPIAddr string
 	TrustDomains    []string
 	IDPatterns      []string // path.Match patterns on the whole SPIFFE ID
+	// SPIFFEID names the enforcer's own X509-SVID when the Workload API
+	// gives several; empty: the first.
+	SPIFFEID string
 }
 
 // Revocation tunes revocation checks.

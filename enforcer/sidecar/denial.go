@@ -55,21 +55,32 @@ func badRequest(reason string) *denial {
 // body is the JSON-RPC error answering the request whose id is id (nil
 // when the body had none).
 func (d *denial) body(id json.RawMessage) []byte {
-	data := map[string]any{"reason": d.reason}
-	if d.tokenError != "" {
-		data["token_error"] = d.tokenError
-	}
-	b, err := jsonrpc.ErrorResponse(id, d.code, d.code.Message(), data)
+	b, err := jsonrpc.ErrorResponse(id, d.code, d.code.Message(), d.data())
 	if err != nil {
 		b, _ = jsonrpc.ErrorResponse(nil, d.code, d.code.Message(), nil)
 	}
 	return b
 }
 
-// write answers the HTTP request with d. A 401 names the protected
-// resource metadata (RFC 9728) as the MCP authorization spec asks.
+// data is the error's data: the reason, and the token_error if any.
+func (d *denial) data() map[string]any {
+	data := map[string]any{"reason": d.reason}
+	if d.tokenError != "" {
+		data["token_error"] = d.tokenError
+	}
+	return data
+}
+
+// write answers the HTTP request with d.
 func (d *denial) write(w http.ResponseWriter, id json.RawMessage, metadataURL string) {
-	h := w.Header()
+	d.headers(w.Header(), metadataURL)
+	w.WriteHeader(d.status)
+	_, _ = w.Write(d.body(id))
+}
+
+// headers sets the response headers of d. A 401 names the protected
+// resource metadata (RFC 9728) as the MCP authorization spec asks.
+func (d *denial) headers(h http.Header, metadataURL string) {
 	if d.status == http.StatusUnauthorized {
 		v := `Bearer resource_metadata="` + metadataURL + `"`
 		if d.code != codes.TokenRequired {
@@ -79,6 +90,4 @@ func (d *denial) write(w http.ResponseWriter, id json.RawMessage, metadataURL st
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(d.status)
-	_, _ = w.Write(d.body(id))
 }

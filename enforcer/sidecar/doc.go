@@ -11,7 +11,11 @@
 // (nonce.Store), revocations of agent, user, session and jti, the tools
 // the token grants, then the Engine (policy, DLP, audit) and the upstream
 // server. Responses, JSON or SSE, go through Engine.HandleResponse message
-// by message.
+// by message, with the caller's identity (enforcer.WithCaller) in every
+// audit record and tools/list showing only the tools the token grants.
+// POST /v1/validate runs the same checks for a gateway and answers a
+// decision without forwarding; /v1/approvals lets approvers settle `ask`
+// calls (approval.Queue), which wait without holding up other requests.
 //
 // It fails closed: a store that cannot answer (Redis down) is a denial
 // with a reason a person can act on, unless revocation.fail_open is set.

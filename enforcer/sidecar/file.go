@@ -19,6 +19,7 @@ type File struct {
 	PolicyHashGrace  string         `yaml:"policy_hash_grace"`
 	CapabilitiesMode string         `yaml:"capabilities_mode"`
 	MaxBodyBytes     int            `yaml:"max_body_bytes"`
+	Approvals        *ApprovalsFile `yaml:"approvals"`
 }
 
 // UpstreamFile is the MCP server behind the enforcer: {url} or {command}.
@@ -45,13 +46,16 @@ type IssuerFile struct {
 	JWKSURL string `yaml:"jwks_url"`
 }
 
-// TLSFile is {mode: spiffe, workload_api_addr, trust_domains, id_patterns}
-// or {mode: plain}.
+// TLSFile is {mode: spiffe, workload_api_addr, trust_domains, id_patterns,
+// spiffe_id} or {mode: plain}.
 type TLSFile struct {
 	Mode            string   `yaml:"mode"`
 	WorkloadAPIAddr string   `yaml:"workload_api_addr"`
 	TrustDomains    []string `yaml:"trust_domains"`
 	IDPatterns      []string `yaml:"id_patterns"`
+	// SPIFFEID is the enforcer's own SPIFFE ID, the SVID it serves when the
+	// Workload API gives this workload several; empty: the first listed.
+	SPIFFEID string `yaml:"spiffe_id"`
 }
 
 // RedisFile is the shared store of nonces, revocations and rate limits

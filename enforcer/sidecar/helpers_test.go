@@ -156,9 +156,21 @@ func newUpstream(t *testing.T, sse bool) *upstream {
 // sidecarUnder starts a sidecar (plain, embedded stores) in front of up.
 func sidecarUnder(t *testing.T, fi *fakeIssuer, up string, extra string) string {
 	t.Helper()
-	dir := t.TempDir()
+	return sidecarWith(t, fi, fmt.Sprintf("{url: %q}", up+"/mcp"), policyYAML, extra)
+}
+
+// sidecarWith starts a sidecar (plain, embedded stores) with the upstream
+// section upstream (YAML) and the policy pol.
+func sidecarWith(t *testing.T, fi *fakeIssuer, upstream, policy, extra string) string {
+	t.Helper()
+	return sidecarIn(t, t.TempDir(), fi, upstream, policy, extra)
+}
+
+// sidecarIn is sidecarWith with its files (policy.yaml, audit.jsonl) in dir.
+func sidecarIn(t *testing.T, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
+	t.Helper()
 	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, []byte(policyYAML), 0o600); err != nil {
+	if err := os.WriteFile(pol, []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -166,14 +178,14 @@ func sidecarUnder(t *testing.T, fi *fakeIssuer, up string, extra string) string 
 		t.Fatal(err)
 	}
 	cfg, err := sidecar.Parse(fmt.Appendf(nil, `listen: %q
-upstream: {url: %q}
+upstream: %s
 policy: {path: %q}
 audit: {path: %q}
 audience: %q
 issuers: [{issuer: %q}]
 tls: {mode: plain}
 revocation: {poll_interval: 100ms}
-%s`, ln.Addr().String(), up+"/mcp", pol, filepath.Join(dir, "audit.jsonl"), audience, fi.URL, extra))
+%s`, ln.Addr().String(), upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, fi.URL, extra))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,12 +100,9 @@ func (in *inspection) checkCapabilities(c *aat.Claims) *denial {
 	if len(in.tools) == 0 {
 		return nil
 	}
-	granted := make(map[string]bool, len(c.Capabilities.Tools))
-	for _, t := range c.Capabilities.Tools {
-		granted[policy.Normalize(t)] = true
-	}
+	granted := grants(c)
 	for _, t := range in.tools {
-		if !granted[policy.Normalize(t)] {
+		if !granted(t) {
 			return &denial{status: http.StatusForbidden, code: codes.CapabilityDenied, label: reasonCapability,
 				reason: "the token does not grant tool " + quoteTool(t) + ": ask the issuer for a token with this capability"}
 		}

@@ -53,6 +53,13 @@ func (s *Server) serveMetadata(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if s.child != nil {
+		if err := s.child.alive(); err != nil {
+			s.log.Warn("not ready", "err", err)
+			http.Error(w, "not ready: the MCP server process has exited", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	if err := s.stores.ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		http.Error(w, "not ready: revocations or the shared store unavailable", http.StatusServiceUnavailable)

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/aip-project/aip/enforcer"
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/internal/jsonrpc"
@@ -60,6 +61,7 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, in.id, nil, d)
 		return
 	}
+	r = r.WithContext(enforcer.WithCaller(r.Context(), c.identity()))
 	if r.Method != http.MethodPost {
 		s.metrics.decision("allow", "")
 		s.forward(w, r, nil, new(idMap))
@@ -101,6 +103,10 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request, body []byte)
 // forward sends the request upstream and relays the response through the
 // Engine. extra are replies (refused batch elements) to add to it.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte, ids *idMap, extra ...[]byte) {
+	if s.child != nil {
+		s.forwardChild(w, r, body, ids, extra...)
+		return
+	}
 	ctx := r.Context()
 	defer s.release(ctx, ids)
 	var rd io.Reader
@@ -169,6 +175,12 @@ func (s *Server) upstreamFailed(w http.ResponseWriter, r *http.Request, err erro
 
 // deny answers a refusal decided before the Engine, counts and audits it.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, id json.RawMessage, c *caller, d *denial) {
+	s.refused(r, id, c, d)
+	d.write(w, id, s.metadataURL())
+}
+
+// refused counts, audits and logs a refusal decided before the Engine.
+func (s *Server) refused(r *http.Request, id json.RawMessage, c *caller, d *denial) {
 	s.metrics.decision("deny", d.label)
 	rec := audit.Record{Timestamp: s.now(), Direction: audit.Upstream, Decision: audit.Block, Violation: true,
 		Method: r.Method, FailedRule: "identity", Reason: d.reason, Code: d.code, PolicyHash: s.engine.Policy().Hash()}
@@ -176,7 +188,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, id json.RawMessage
 		rec.RequestID = string(id)
 	}
 	if c != nil {
-		identify(&rec, c)
+		c.identity().Identify(&rec)
 	}
 	if s.audit != nil {
 		if _, err := s.audit.Append(rec); err != nil {
@@ -184,16 +196,6 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, id json.RawMessage
 		}
 	}
 	s.log.Info("request refused", "http_method", r.Method, "code", int(d.code), "reason", d.label, "token_error", d.tokenError)
-	d.write(w, id, s.metadataURL())
-}
-
-// identify adds the caller's identity to an audit record.
-func identify(rec *audit.Record, c *caller) {
-	cl := c.claims
-	rec.AgentID, rec.UserID, rec.AATJTI, rec.SessionID, rec.Issuer = cl.Agent.ID, cl.UserBinding.UserID, cl.ID, cl.SessionID, cl.Issuer
-	if rec.UserID == "" {
-		rec.UserID = cl.Subject
-	}
 }
 
 // prependEvents puts replies (refused batch elements) before the stream.

@@ -5,15 +5,18 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/aip-project/aip/enforcer"
+	"github.com/aip-project/aip/enforcer/approval"
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/internal/audit"
@@ -34,6 +37,9 @@ type Options struct {
 	// HTTPClient fetches issuer keys and revocation lists. Nil means a
 	// client with a 5 s timeout.
 	HTTPClient *http.Client
+	// Stderr receives the stderr of a stdio upstream (upstream.command).
+	// Nil discards it.
+	Stderr io.Writer
 }
 
 // Server is the sidecar: build it with New, run it with Serve.
@@ -50,9 +56,12 @@ type Server struct {
 	stores   *stores
 	audit    *audit.Writer
 	upstream *http.Client
+	child    *child // the stdio upstream, when upstream.command is set
 	ids      idSeq
 	tls      *tls.Config
 	closers  []func() error
+	// approvals is the approvals API; nil when approvals are off.
+	approvals http.Handler
 }
 
 // New loads the policy, opens the audit log and stores, and returns a
@@ -100,6 +109,12 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 	if err := s.openEngine(); err != nil {
 		return nil, err
 	}
+	if len(cfg.UpstreamCommand) > 0 {
+		if s.child, err = startChild(cfg.UpstreamCommand, opts.Stderr, s.engine, int(cfg.MaxBodyBytes), s.log); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, s.child.close)
+	}
 	verifier, err := aat.NewVerifier(aat.Config{Issuers: keys, Audience: cfg.Audience, Skew: cfg.Skew, Now: s.now, RequireConfirmation: true})
 	if err != nil {
 		return nil, err
@@ -123,6 +138,15 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 // is set), opens the audit log and builds the Engine.
 func (s *Server) openEngine() error {
 	opts := policy.Options{RateLimiter: s.stores.limiter, Now: s.now}
+	if s.cfg.AuditPath != "" {
+		// The audit log is a protected path, as in stdio mode: no tool
+		// call may name it.
+		abs, err := filepath.Abs(s.cfg.AuditPath)
+		if err != nil {
+			return fmt.Errorf("audit.path: %w", err)
+		}
+		opts.ExtraProtected = []string{abs}
+	}
 	if s.cfg.TrustedKey != "" {
 		k, err := policy.ReadPublicKey(s.cfg.TrustedKey)
 		if err != nil {
@@ -140,7 +164,9 @@ func (s *Server) openEngine() error {
 		}
 		s.closers = append(s.closers, s.audit.Close)
 	}
-	if s.engine, err = enforcer.New(enforcer.Config{Policy: p, Audit: s.audit, Logger: s.log, Now: s.now}); err != nil {
+	var gate *approval.Gate
+	gate, s.approvals = s.openApprovals()
+	if s.engine, err = enforcer.New(enforcer.Config{Policy: p, Audit: s.audit, Gate: gate, Logger: s.log, Now: s.now}); err != nil {
 		return err
 	}
 	s.reloader = &enforcer.Reloader{Path: s.cfg.PolicyPath, Options: opts, Engine: s.engine, Logger: s.log}
@@ -149,7 +175,8 @@ func (s *Server) openEngine() error {
 }
 
 // Handler returns the routes: the MCP endpoint (the upstream URL's path),
-// the protected resource metadata, health, readiness and metrics.
+// the protected resource metadata, health, readiness, metrics, the
+// decision endpoint (/v1/validate) and the approvals API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.mcpPath(), s.serveMCP)
@@ -158,6 +185,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("POST /v1/validate", s.serveValidate)
+	if s.approvals != nil {
+		mux.Handle("/v1/approvals", s.approvals)
+		mux.Handle("/v1/approvals/", s.approvals)
+	}
 	return mux
 }
 

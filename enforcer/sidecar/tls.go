@@ -9,7 +9,8 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
-	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
+	"github.com/aip-project/aip/internal/svid"
 )
 
 // spiffeTLS returns the mTLS server configuration: the enforcer's own
@@ -17,9 +18,16 @@ import (
 // restart), client SVIDs verified against the bundles, and only the
 // configured trust domains and ID patterns admitted.
 func spiffeTLS(ctx context.Context, t TLS) (*tls.Config, func() error, error) {
-	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(t.WorkloadAPIAddr)))
+	var own spiffeid.ID
+	if t.SPIFFEID != "" {
+		var err error
+		if own, err = spiffeid.FromString(t.SPIFFEID); err != nil {
+			return nil, nil, fmt.Errorf("tls.spiffe_id: %w", err)
+		}
+	}
+	src, err := svid.NewX509Source(ctx, t.WorkloadAPIAddr, own)
 	if err != nil {
-		return nil, nil, fmt.Errorf("spiffe workload api %s: %w", t.WorkloadAPIAddr, err)
+		return nil, nil, err
 	}
 	cfg := tlsconfig.MTLSServerConfig(src, src, tlsconfig.AdaptMatcher(idMatcher(t)))
 	cfg.MinVersion = tls.VersionTLS12

@@ -41,7 +41,10 @@ func validate(f File) (*Config, keypath.Problems) {
 	case u.URL != "" && len(u.Command) > 0:
 		ps.Add("upstream", "set url or command, not both")
 	case len(u.Command) > 0:
-		ps.Add("upstream.command", "not supported by serve yet: run `aip-enforcer stdio` for a stdio server, or give upstream.url")
+		if u.Command[0] == "" {
+			ps.Add("upstream.command[0]", "the program to run is required")
+		}
+		c.UpstreamCommand = u.Command
 	case u.URL == "":
 		ps.Add("upstream.url", "is required (the MCP server's Streamable HTTP endpoint)")
 	default:
@@ -80,6 +83,7 @@ func validate(f File) (*Config, keypath.Problems) {
 	if f.MaxBodyBytes < 1 || f.MaxBodyBytes > 64<<20 {
 		ps.Add("max_body_bytes", "must be between 1 and %d", 64<<20)
 	}
+	c.Approvals = validateApprovals(&ps, f.Approvals, c.TLS.Mode)
 	if c.TLS.Mode == TLSModePlain && !c.RequireProof {
 		ps.Add("require_proof", "must be true with tls.mode plain: without mTLS only DPoP binds a token to its agent")
 	}
@@ -93,8 +97,8 @@ func validateTLS(ps *keypath.Problems, t TLSFile, listenHost string) TLS {
 		if ip := net.ParseIP(listenHost); listenHost != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			ps.Add("tls.mode", "plain HTTP only on a loopback listen address (127.0.0.1, ::1, localhost); use spiffe mTLS otherwise")
 		}
-		if t.WorkloadAPIAddr != "" || len(t.TrustDomains) > 0 || len(t.IDPatterns) > 0 {
-			ps.Add("tls", "workload_api_addr, trust_domains and id_patterns apply to mode spiffe only")
+		if t.WorkloadAPIAddr != "" || len(t.TrustDomains) > 0 || len(t.IDPatterns) > 0 || t.SPIFFEID != "" {
+			ps.Add("tls", "workload_api_addr, trust_domains, id_patterns and spiffe_id apply to mode spiffe only")
 		}
 	case TLSModeSPIFFE:
 		if !strings.HasPrefix(t.WorkloadAPIAddr, "unix://") && !strings.HasPrefix(t.WorkloadAPIAddr, "tcp://") {
@@ -112,6 +116,9 @@ func validateTLS(ps *keypath.Problems, t TLSFile, listenHost string) TLS {
 			if _, err := path.Match(p, ""); err != nil || !strings.HasPrefix(p, "spiffe://") {
 				ps.Add(keypath.Index("tls.id_patterns", i), "must be a spiffe:// glob pattern (path.Match syntax)")
 			}
+		}
+		if _, err := spiffeid.FromString(t.SPIFFEID); t.SPIFFEID != "" && err != nil {
+			ps.Add("tls.spiffe_id", "must be a SPIFFE ID such as spiffe://example.org/aip/enforcer")
 		}
 	default:
 		ps.Add("tls.mode", "must be spiffe or plain")

@@ -3,11 +3,9 @@ package stdio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"sync"
 	"syscall"
 	"time"
@@ -50,8 +48,8 @@ type Config struct {
 type Proxy struct {
 	cfg Config
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu    sync.Mutex
+	child *Child
 }
 
 // New checks cfg and returns a Proxy.
@@ -80,44 +78,28 @@ func New(cfg Config) (*Proxy, error) {
 // killed if it has not exited stopGrace later. An error means the child
 // could not be started or run.
 func (p *Proxy) Run(ctx context.Context, in io.Reader, out io.Writer) (int, error) {
-	cmd := exec.CommandContext(ctx, p.cfg.Command[0], p.cfg.Command[1:]...)
-	cmd.Dir, cmd.Env, cmd.Stderr = p.cfg.Dir, p.cfg.Env, p.cfg.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = stopGrace
-	childIn, err := cmd.StdinPipe()
+	child, err := StartChild(ctx, ChildConfig{Command: p.cfg.Command, Dir: p.cfg.Dir, Env: p.cfg.Env, Stderr: p.cfg.Stderr})
 	if err != nil {
-		return 1, fmt.Errorf("stdio proxy: %w", err)
+		return 127, err
 	}
-	// An *os.File for stdout: Wait then returns when the child exits,
-	// without waiting for a grandchild that inherited the pipe.
-	childOut, childOutW, err := os.Pipe()
-	if err != nil {
-		return 1, fmt.Errorf("stdio proxy: %w", err)
-	}
-	defer childOut.Close()
-	cmd.Stdout = childOutW
-	err = cmd.Start()
-	_ = childOutW.Close() // the child holds its copy
-	if err != nil {
-		return 127, fmt.Errorf("stdio proxy: start %s: %w", p.cfg.Command[0], err)
-	}
+	defer func() { _ = child.CloseStdout() }()
 	p.mu.Lock()
-	p.cmd = cmd
+	p.child = child
 	p.mu.Unlock()
-	log := p.cfg.Logger.With("pid", cmd.Process.Pid)
+	log := p.cfg.Logger.With("pid", child.Pid())
 	log.Info("MCP server started", "command", p.cfg.Command[0])
 
-	r := newRelay(p.cfg.Engine, childIn, out, p.cfg.MaxMessageSize, log)
+	r := newRelay(p.cfg.Engine, child.Stdin(), out, p.cfg.MaxMessageSize, log)
 	go func() {
 		if err := r.clientLoop(ctx, in); err != nil {
 			log.Warn("client input ended with an error", "err", err)
 		}
-		_ = childIn.Close() // end of input: the server sees EOF
+		_ = child.Stdin().Close() // end of input: the server sees EOF
 	}()
 	serverDone := make(chan struct{})
 	go func() {
 		defer close(serverDone)
-		if err := r.serverLoop(ctx, childOut); err != nil {
+		if err := r.serverLoop(ctx, child.Stdout()); err != nil {
 			log.Warn("server output ended with an error", "err", err)
 		}
 	}()
@@ -125,23 +107,21 @@ func (p *Proxy) Run(ctx context.Context, in io.Reader, out io.Writer) (int, erro
 		select {
 		case <-r.clientGone:
 			log.Info("client is gone; stopping the MCP server")
-			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = child.Signal(syscall.SIGTERM)
 		case <-serverDone:
 		}
 	}()
 
-	waitErr := cmd.Wait()
+	code, waitErr := child.Wait()
 	select {
 	case <-serverDone:
 	case <-time.After(drainTimeout):
-		_ = childOut.Close()
+		_ = child.CloseStdout()
 		<-serverDone
 	}
-	code := exitCode(cmd.ProcessState)
 	log.Info("MCP server exited", "code", code)
-	var exit *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exit) && !errors.Is(waitErr, exec.ErrWaitDelay) {
-		return code, fmt.Errorf("stdio proxy: wait for %s: %w", p.cfg.Command[0], waitErr)
+	if waitErr != nil {
+		return code, waitErr
 	}
 	return code, nil
 }
@@ -149,15 +129,12 @@ func (p *Proxy) Run(ctx context.Context, in io.Reader, out io.Writer) (int, erro
 // Signal sends sig to the child, if it runs.
 func (p *Proxy) Signal(sig os.Signal) error {
 	p.mu.Lock()
-	cmd := p.cmd
+	child := p.child
 	p.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
+	if child == nil {
 		return errors.New("stdio proxy: no child process")
 	}
-	if err := cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("stdio proxy: signal child: %w", err)
-	}
-	return nil
+	return child.Signal(sig)
 }
 
 // exitCode is the shell's convention: the status, or 128+N for signal N.

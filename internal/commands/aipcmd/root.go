@@ -16,6 +16,7 @@ func Root() *cli.Command {
 			revokeCommand(),
 			auditCommand(),
 			policyCommand(),
+			approvalsCommand(),
 		},
 	}
 }

@@ -1,0 +1,54 @@
+// Command demo is the scripted part of `make demo` (scripts/demo.sh):
+//
+//	demo freeport                 print a free loopback TCP port
+//	demo idp -url-file F -token-file T
+//	                              a throwaway OIDC provider that signs the
+//	                              demo administrator's ID token
+//	demo agent -issuer URL -mcp URL -key FILE -user U -root DIR ...
+//	                              the agent: the MCP Go SDK over identity/agent,
+//	                              through aip-enforcer serve to the real
+//	                              server-filesystem; narrates each scenario
+//	                              and prints the summary table
+//
+// It never prints a token or a key: AATs are named by jti, keys by
+// thumbprint.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: demo freeport | idp [flags] | agent [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "freeport":
+		err = freePort()
+	case "idp":
+		err = runIDP(os.Args[2:])
+	case "agent":
+		err = runAgent(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func freePort() error {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ln.Close() }()
+	fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+	return nil
+}
