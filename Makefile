@@ -52,8 +52,8 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned) and gofmt
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: bench
-bench: tools ## Run the Go benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+bench: tools ## Run the benchmarks behind the speed targets and write docs/benchmarks.md
+	@GO=$(GO) ./scripts/bench.sh
 
 .PHONY: demo
 demo: build ## Run the main job on embedded defaults

@@ -46,11 +46,13 @@ type Options struct {
 	// RateLimiter counts calls for rate_limit rules. Nil: a MemoryLimiter
 	// on Now. Keep one limiter across reloads so limits survive them.
 	RateLimiter RateLimiter
-	// Now is the clock of the default limiter. Nil: time.Now.
+	// Now is the clock of the default limiter and of the cache of resolved
+	// symlinks (entries live 500 ms). Nil: time.Now.
 	Now func() time.Time
 }
 
-// Policy is a compiled AgentPolicy. It is immutable and safe for
+// Policy is a compiled AgentPolicy. It is immutable (but for an internally
+// locked cache of resolved symlinks) and safe for
 // concurrent use; a reload compiles a new one.
 type Policy struct {
 	name    string
@@ -66,6 +68,7 @@ type Policy struct {
 
 	protected []protectedPath
 	paths     pathResolver
+	symlinks  *symlinkCache // the one mutable part, internally locked
 	limiter   RateLimiter
 	dlp       *DLP
 }
@@ -119,6 +122,7 @@ func Compile(doc *Document, opts Options) (*Policy, error) {
 		allowedMethods: nameSet(s.AllowedMethods),
 		deniedMethods:  nameIndex(s.DeniedMethods),
 		paths:          res,
+		symlinks:       newSymlinkCache(opts.Now),
 		limiter:        opts.RateLimiter,
 		dlp:            s.DLP,
 	}

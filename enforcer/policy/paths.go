@@ -72,33 +72,44 @@ func (r pathResolver) expand(s string) (string, bool) {
 	return filepath.Clean(s), true
 }
 
+// maxHops bounds the symlinks followed in one path, as the kernel's
+// MAXSYMLINKS does.
+const maxHops = 40
+
 // resolveSymlinks follows symlinks in every existing component of the
 // absolute clean path p, including a dangling final link, so a link that
 // points into a protected directory is caught. Missing components are kept
 // as written.
 func resolveSymlinks(p string) string {
-	const maxHops = 40
-	hops := 0
-	resolved := "/"
-	rest := strings.TrimPrefix(p, "/")
+	res, _, _ := walkSymlinks("/", strings.TrimPrefix(p, "/"), 0)
+	return res
+}
+
+// walkSymlinks resolves the clean relative path rest below the resolved
+// directory base, having followed hops links so far. complete reports that
+// every component existed and was followed: res is then the real path of
+// an existing file, and hops the links followed in all. Otherwise res is
+// the resolved part joined to the rest as written.
+func walkSymlinks(base, rest string, hops int) (res string, hopsOut int, complete bool) {
+	resolved := base
 	for rest != "" {
 		var comp string
 		comp, rest, _ = strings.Cut(rest, "/")
 		next := filepath.Join(resolved, comp)
 		fi, err := os.Lstat(next)
 		if err != nil {
-			return filepath.Join(next, rest)
+			return filepath.Join(next, rest), hops, false
 		}
 		if fi.Mode()&os.ModeSymlink == 0 {
 			resolved = next
 			continue
 		}
 		if hops++; hops > maxHops {
-			return filepath.Join(next, rest)
+			return filepath.Join(next, rest), hops, false
 		}
 		target, err := os.Readlink(next)
 		if err != nil {
-			return filepath.Join(next, rest)
+			return filepath.Join(next, rest), hops, false
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(resolved, target)
@@ -107,7 +118,7 @@ func resolveSymlinks(p string) string {
 		resolved = "/"
 		rest = strings.TrimPrefix(filepath.Join(target, rest), "/")
 	}
-	return resolved
+	return resolved, hops, true
 }
 
 // compileProtected compiles protected_paths plus the policy file itself

@@ -110,7 +110,7 @@ func (p *Policy) checkPath(s string, resolve bool) (string, bool) {
 		return src, true
 	}
 	if resolve {
-		if real := resolveSymlinks(abs); real != abs {
+		if real := p.symlinks.resolve(abs); real != abs {
 			return p.matchProtected(real)
 		}
 	}

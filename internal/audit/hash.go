@@ -18,49 +18,53 @@ func ArgsDigest(args json.RawMessage) (string, error) {
 	if len(args) == 0 {
 		args = json.RawMessage(`{}`)
 	}
-	sum, err := canonicalSHA256(args)
+	sum, err := canonicalSHA256(args, true)
 	if err != nil {
 		return "", fmt.Errorf("args digest: %w", err)
 	}
 	return sum, nil
 }
 
-// canonicalSHA256 hashes the RFC 8785 form of the JSON value b.
-func canonicalSHA256(b []byte) (string, error) {
+// canonicalSHA256 hashes the RFC 8785 form of the JSON value b. With fast,
+// appendJCS makes the form when it can; Verify passes false, so a record's
+// hash is always recomputed by the JCS library alone.
+func canonicalSHA256(b []byte, fast bool) (string, error) {
 	// json.Valid first: it bounds nesting depth and rejects what jcs might
 	// accept loosely.
 	if !json.Valid(b) {
 		return "", errors.New("not valid JSON")
 	}
-	c, err := jcs.Transform(b)
-	if err != nil {
-		return "", fmt.Errorf("canonicalize: %w", err)
+	c, ok := []byte(nil), false
+	if fast {
+		c, ok = appendJCS(nil, b)
+	}
+	if !ok {
+		var err error
+		if c, err = jcs.Transform(b); err != nil {
+			return "", fmt.Errorf("canonicalize: %w", err)
+		}
 	}
 	sum := sha256.Sum256(c)
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// sealRecord returns the line for rec (hash set, newline-terminated) and
-// rec's hash. rec.Hash is ignored.
-func sealRecord(rec Record) (line []byte, hash string, err error) {
-	rec.Hash = ""
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return nil, "", fmt.Errorf("marshal record: %w", err)
-	}
-	canon, err := jcs.Transform(body)
+// sealRecord appends to buf the line for rec (hash set, newline-
+// terminated) and returns it with rec's hash. rec.Hash is ignored. The
+// hash input is the canonical body from appendCanonical.
+func sealRecord(buf []byte, rec *Record) (line []byte, hash string, err error) {
+	line, err = appendCanonical(buf, rec)
 	if err != nil {
 		return nil, "", fmt.Errorf("canonicalize record: %w", err)
 	}
-	sum := sha256.Sum256(canon)
-	hash = hex.EncodeToString(sum[:])
+	sum := sha256.Sum256(line[len(buf):])
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
 	// The canonical body, with the hash appended as its last member.
-	line = make([]byte, 0, len(canon)+len(hash)+12)
-	line = append(line, canon[:len(canon)-1]...)
+	line = line[:len(line)-1]
 	line = append(line, `,"hash":"`...)
-	line = append(line, hash...)
+	line = append(line, hexSum[:]...)
 	line = append(line, "\"}\n"...)
-	return line, hash, nil
+	return line, string(hexSum[:]), nil
 }
 
 // chainFields are the members of a line the chain is checked on.
@@ -101,7 +105,7 @@ func openLine(line []byte) (f chainFields, ok bool, err error) {
 	if err != nil {
 		return f, false, fmt.Errorf("%w: %w", errMalformed, err)
 	}
-	sum, err := canonicalSHA256(body)
+	sum, err := canonicalSHA256(body, false)
 	if err != nil {
 		return f, false, fmt.Errorf("%w: %w", errMalformed, err)
 	}

@@ -89,7 +89,7 @@ func rehash(t *testing.T, line string) string {
 	t.Helper()
 	i := strings.Index(line, `,"hash":"`)
 	body := line[:i] + "}"
-	sum, err := canonicalSHA256([]byte(body))
+	sum, err := canonicalSHA256([]byte(body), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,11 @@ type Writer struct {
 	prev   string
 	err    error // sticky: after a failed write the chain's end is unknown
 	closed bool
+	buf    []byte // the last line's storage, reused for the next
 }
+
+// maxBuf bounds the line buffer a Writer keeps between records.
+const maxBuf = 64 << 10
 
 // NewWriter returns a Writer that starts a new chain (at Genesis) on out.
 func NewWriter(out io.Writer, cfg Config) *Writer {
@@ -84,9 +88,12 @@ func (w *Writer) Append(rec Record) (Record, error) {
 	}
 	rec.Timestamp = rec.Timestamp.UTC()
 	rec.Seq, rec.PrevHash = w.seq+1, w.prev
-	line, hash, err := sealRecord(rec)
+	line, hash, err := sealRecord(w.buf[:0], &rec)
 	if err != nil {
 		return Record{}, fmt.Errorf("append audit record: %w", err)
+	}
+	if cap(line) <= maxBuf {
+		w.buf = line // io.Writer does not keep line; reused under w.mu
 	}
 	if _, err := w.out.Write(line); err != nil {
 		w.err = fmt.Errorf("append audit record: write: %w", err)
