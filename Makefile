@@ -38,7 +38,7 @@ build: ## Build aip, aip-issuer and aip-enforcer into bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 .PHONY: test
-test: tools build ## Run the whole suite (unit, integration with real components, lint), as CI does
+test: tools build test-helm ## Run the whole suite (unit, integration with real components, lint), as CI does
 	$(GO) test $(GO_TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory lint
 
@@ -107,6 +107,21 @@ $(TOOLS_BIN)/dex:
 $(TOOLS_BIN)/golangci-lint:
 	@echo ">> golangci-lint $(GOLANGCI_LINT_VERSION)"
 	$(call go_tool,lint,$@,github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+
+# The Helm chart deploy/helm/aip. Its test is its own module
+# (deploy/helm/go.mod) so Kubernetes dependencies stay out of the product's.
+HELM_VERSION := v3.22.0
+export HELM ?= $(TOOLS_BIN)/helm
+
+.PHONY: helm test-helm
+helm: $(HELM) ## Build helm (pinned) when missing
+
+$(TOOLS_BIN)/helm:
+	@echo ">> helm $(HELM_VERSION) (cold: ~5 min)"
+	$(call go_tool,helm,$@,helm.sh/helm/v3/cmd/helm)
+
+test-helm: helm build ## Lint and render the chart with several value sets, strict-decode every object, validate the rendered configs
+	cd deploy/helm && AIP_BIN=$(BIN) $(GO) test -count=1 ./...
 
 .PHONY: redis
 redis: ## Install redis-server from Debian when missing
