@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aip-project/aip/enforcer/approval"
 	"github.com/aip-project/aip/enforcer/codes"
@@ -56,19 +57,18 @@ func (e *Engine) checkToolCall(ctx context.Context, s *state, m *jsonrpc.Message
 	if err != nil {
 		return toolCheck{d: invalidParams("tools/call arguments cannot be canonicalized: " + err.Error())}
 	}
-	args := map[string]any{}
-	if tc.Arguments != nil {
-		dec := json.NewDecoder(bytes.NewReader(tc.Arguments))
-		dec.UseNumber()
-		if err := dec.Decode(&args); err != nil {
-			return toolCheck{d: invalidParams("tools/call arguments must be a JSON object"), argsSHA: argsSHA}
-		}
+	args, err := toolArgs(tc)
+	if err != nil {
+		return toolCheck{d: invalidParams("tools/call arguments must be a JSON object"), argsSHA: argsSHA}
 	}
 
 	var d policy.Decision
 	if mm, ok := (*s.mismatched.Load())[policy.Normalize(tc.Name)]; ok {
 		d = mm
 	} else {
+		if c, ok := CallerFrom(ctx); ok && c.AgentID != "" {
+			ctx = policy.WithRateScope(ctx, c.AgentID) // rate limits per agent and tool
+		}
 		d = s.policy.EvaluateToolCall(ctx, tc.Name, args)
 	}
 	if !d.Action.Forward() && d.Action != policy.ActionAsk {
@@ -77,6 +77,67 @@ func (e *Engine) checkToolCall(ctx context.Context, s *state, m *jsonrpc.Message
 	params, counts, d, _ := e.scanRequest(s, d, params)
 	return toolCheck{d: d, tc: tc, params: params, argsSHA: argsSHA, counts: counts,
 		redacted: counts != nil && s.dlp.OnRequestMatch() == dlp.ActionRedact}
+}
+
+// toolArgs decodes the arguments of tc for the policy exactly as
+// json.Decoder with UseNumber does. tc.Arguments is valid JSON (ArgsDigest
+// checked it) and tc.Args are its members, names unique; flat members
+// (strings without escapes, numbers, booleans, null) are read from their
+// tokens without decoding the object again, anything else goes through
+// the decoder.
+func toolArgs(tc jsonrpc.ToolCall) (map[string]any, error) {
+	args := make(map[string]any, len(tc.Args))
+	if tc.Arguments == nil {
+		return args, nil
+	}
+	for _, a := range tc.Args {
+		v, ok := flatValue(a.Value)
+		if !ok || !utf8.ValidString(a.Name) {
+			return decodeArgs(tc.Arguments)
+		}
+		args[a.Name] = v
+	}
+	return args, nil
+}
+
+// flatValue is the value json.Decoder with UseNumber gives a scalar token
+// of valid JSON; ok is false when only the decoder can tell (escapes,
+// invalid UTF-8, which it replaces) or the value is an object or array.
+func flatValue(tok []byte) (v any, ok bool) {
+	if len(tok) == 0 {
+		return nil, false
+	}
+	switch tok[0] {
+	case '"':
+		if len(tok) < 2 {
+			return nil, false
+		}
+		inner := tok[1 : len(tok)-1]
+		if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+			return nil, false
+		}
+		return string(inner), true
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	case '{', '[':
+		return nil, false
+	}
+	return json.Number(tok), true
+}
+
+// decodeArgs decodes an arguments object with the decoder.
+func decodeArgs(raw json.RawMessage) (map[string]any, error) {
+	args := map[string]any{}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&args); err != nil {
+		return nil, err
+	}
+	return args, nil
 }
 
 func (e *Engine) forwardCall(ctx context.Context, s *state, m *jsonrpc.Message, d policy.Decision, params json.RawMessage, rewrite bool, argsSHA string, counts map[string]int, reserved bool) outcome {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/internal/svid"
+	"github.com/aip-project/aip/internal/unixsock"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/server"
@@ -122,6 +123,10 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 		return nil, err
 	}
 	admins.SPIFFEIDs, admins.Groups, admins.OIDC = cfg.Admins.SPIFFEIDs, cfg.Admins.OIDCGroups, oidcV
+	var local server.LocalAdmins
+	if cfg.Admins.Socket != nil {
+		local.UIDs = cfg.Admins.Socket.UIDs
+	}
 
 	ex, err := token.NewExchanger(token.Config{
 		Issuer: cfg.IssuerURL, Agents: agents, Subjects: subjects, Registry: st.registry,
@@ -133,7 +138,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 	}
 	is.Server, err = server.New(server.Config{
 		IssuerURL: cfg.IssuerURL, Exchanger: ex, Signer: is.Signer, Registry: st.registry,
-		Revocations: st.revocations, Audit: aw, Admins: admins, TLSConfig: tlsCfg,
+		Revocations: st.revocations, Audit: aw, Admins: admins, LocalAdmins: local, TLSConfig: tlsCfg,
 		BodyLimit: cfg.Server.BodyLimit, RequestTimeout: cfg.Server.RequestTimeout,
 		ReadTimeout: cfg.Server.ReadTimeout, WriteTimeout: cfg.Server.WriteTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, Metrics: metrics, Logger: o.Logger, Now: o.Now,
@@ -144,16 +149,60 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 	return is, nil
 }
 
-// Run listens on the configured address and serves until ctx is done.
+// Run listens on the configured address, and on the admin socket when one
+// is configured, and serves until ctx is done.
 func (is *Issuer) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", is.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	adminLn, err := is.ListenAdmin(ctx)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	is.log.Info("aip-issuer listening", "addr", ln.Addr().String(), "issuer", is.cfg.IssuerURL,
 		"signer", is.cfg.Signer.Type, "store", is.cfg.Store.Type)
-	return is.Server.Serve(ctx, ln)
+	return is.Serve(ctx, ln, adminLn)
+}
+
+// ListenAdmin listens on the configured admin socket (unixsock.Listen:
+// mode 0600, or 0660 with the configured group; a stale socket replaced;
+// anything else at the path refused). It returns nil, nil when no socket
+// is configured.
+func (is *Issuer) ListenAdmin(ctx context.Context) (net.Listener, error) {
+	sc := is.cfg.Admins.Socket
+	if sc == nil {
+		return nil, nil
+	}
+	ln, err := unixsock.Listen(ctx, sc.Path, sc.GID)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	uids := "the issuer's own"
+	if len(sc.UIDs) > 0 {
+		uids = fmt.Sprint(sc.UIDs)
+	}
+	is.log.Info("admin API on a unix socket", "path", sc.Path, "allowed_uids", uids)
+	return ln, nil
+}
+
+// Serve serves the API on ln and, when adminLn is not nil, the admin API
+// on it (a listener from ListenAdmin), until ctx is done or one of them
+// fails; then both shut down.
+func (is *Issuer) Serve(ctx context.Context, ln, adminLn net.Listener) error {
+	if adminLn == nil {
+		return is.Server.Serve(ctx, ln)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- is.Server.Serve(ctx, ln) }()
+	go func() { errc <- is.Server.ServeAdmin(ctx, adminLn) }()
+	first := <-errc
+	cancel()
+	return errors.Join(first, <-errc)
 }
 
 // Registry returns the agent registry the issuer serves.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the main job on embedded defaults, no external service.
 #
-# The issuer (local key, file store, local user), a native-key agent
-# registered with a signed AID, aip-enforcer serve (plain HTTP on loopback,
+# The issuer (local key, file store, local user, admin API on a Unix socket
+# authorized by the caller's uid), a native-key agent registered with a
+# signed AID, aip-enforcer serve (plain HTTP on loopback,
 # DPoP-bound tokens) in front of the real @modelcontextprotocol/server-filesystem
 # (a stdio server it starts), and a scripted agent (examples/demo: the MCP Go
 # SDK over identity/agent) that runs each scenario and prints a summary table.
@@ -72,19 +73,7 @@ enforcer_port=$("$demo" freeport)
 issuer_url=http://127.0.0.1:$issuer_port
 mcp_url=http://127.0.0.1:$enforcer_port/mcp
 user=$(id -un)
-echo "   work dir $work; logs: $work/{idp,issuer,enforcer}.log"
-
-say "1. the administrator's sign-on"
-echo "   The embedded issuer has no local admin credential: its admin API (/v1/agents,"
-echo "   /v1/revocations) takes an X509-SVID over mTLS or an OIDC ID token of an admin"
-echo "   group (issuer/server/admin.go). Without SPIRE or an IdP, the demo plays the"
-echo "   admin's SSO: a throwaway OIDC provider on loopback signs one ID token for"
-echo "   demo-admin (group aip-admins), written to $work/admin.token (not shown)."
-"$demo" idp -url-file "$work/idp.url" -token-file "$work/admin.token" >"$work/idp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$work/idp.url" ] && break; sleep 0.05; done
-idp_url=$(cat "$work/idp.url")
-echo "   demo IdP: $idp_url"
+echo "   work dir $work; logs: $work/{issuer,enforcer}.log"
 
 policy=$work/policy.yaml
 sed "s#/home/agent/project#$project#g" examples/policies/filesystem.yaml > "$policy"
@@ -97,15 +86,19 @@ cat >> "$policy" <<'YAML'
 YAML
 policy_hash=$("$bin/aip" policy hash "$policy")
 
-say "2. aip-issuer serve: local signing key, file store, local user"
+say "1. aip-issuer serve: local signing key, file store, local user, admin socket"
+echo "   No identity provider and no SPIRE: the user binding is the local user, and the"
+echo "   admin API (/v1/agents, /v1/revocations) is also served on a Unix socket, as"
+echo "   SPIRE serves its own (admins.socket): a caller there is an administrator only"
+echo "   if the kernel (SO_PEERCRED) says it runs as an allowed uid, by default the"
+echo "   issuer's own. No admin token exists anywhere in this demo."
+admin_socket=$work/issuer/admin.sock
 cat > "$work/issuer.yaml" <<YAML
 listen: "127.0.0.1:$issuer_port"
 issuer_url: "$issuer_url"
 signer: {type: local, key_file: "$work/issuer/issuer-key.pem"}
 store: {type: file, path: "$work/issuer"}
-identity_providers:
-  - {name: demo-sso, issuer_url: "$idp_url", audience: aip-demo}
-admins: {oidc_groups: [aip-admins]}
+admins: {socket: {path: "$admin_socket"}}
 local_user: {enabled: true}
 audit: {path: "$work/issuer/issuer-audit.jsonl"}
 policies: {"$mcp_url": "$policy_hash"}
@@ -115,22 +108,23 @@ issuer_pid=$!
 pids+=("$issuer_pid")
 wait_url "$issuer_url/readyz" aip-issuer "$work/issuer.log" "$issuer_pid"
 echo "   issuer $issuer_url ready (user binding: local user $user)"
+echo "   admin socket $admin_socket ($(stat -c '%A, owner %U' "$admin_socket"); admin: uid $(id -u))"
 
-say "3. a native-key agent: keygen, register (admin), signed AID"
+say "2. a native-key agent: keygen, register (admin, over the socket), signed AID"
 export AIP_ISSUER=$issuer_url
 run "$bin/aip" agent keygen --out "$work/agent.key"
-run "$bin/aip" agent register --admin-token-file "$work/admin.token" --id demo-agent --name "make demo agent" \
+run "$bin/aip" agent register --admin-socket "$admin_socket" --id demo-agent --name "make demo agent" \
 	--owner "$user" --key "$work/agent.key.pub" --allow-user "$user" \
 	--capability read_text_file,list_allowed_directories,write_file,move_file,edit_file
-step "agent registered" "native key" PASS "demo-agent, acting for local user $user"
-run "$bin/aip" agent aid --admin-token-file "$work/admin.token" --out "$work/agent.aid" demo-agent
+step "agent registered" "native key" PASS "demo-agent, acting for local user $user (admin: uid $(id -u) on the socket)"
+run "$bin/aip" agent aid --admin-socket "$admin_socket" --out "$work/agent.aid" demo-agent
 if run "$bin/aip" agent verify-aid "$work/agent.aid"; then
 	step "signed AID verified" "valid AID" PASS "aip agent verify-aid against the issuer's JWKS"
 else
 	step "signed AID verified" "valid AID" FAIL "aip agent verify-aid failed"
 fi
 
-say "4. aip-enforcer serve in front of server-filesystem (stdio upstream)"
+say "3. aip-enforcer serve in front of server-filesystem (stdio upstream)"
 echo "   policy examples/policies/filesystem.yaml rooted at $project, + DLP aws_access_key"
 echo "   policy hash $policy_hash; plain HTTP on loopback, DPoP-bound tokens required"
 cat > "$work/enforcer.yaml" <<YAML
@@ -151,9 +145,9 @@ pids+=("$enforcer_pid")
 wait_url "http://127.0.0.1:$enforcer_port/readyz" aip-enforcer "$work/enforcer.log" "$enforcer_pid"
 echo "   enforcer $mcp_url ready (revocations polled from the issuer every 100 ms)"
 
-say "5. the scripted agent"
+say "4. the scripted agent"
 if "$demo" agent -issuer "$issuer_url" -mcp "$mcp_url" -key "$work/agent.key" -user "$user" -root "$project" \
-	-aip "$bin/aip" -admin-token-file "$work/admin.token" -agent-id demo-agent \
+	-aip "$bin/aip" -admin-socket "$admin_socket" -agent-id demo-agent \
 	-enforcer-audit "$work/enforcer-audit.jsonl" -issuer-audit "$work/issuer/issuer-audit.jsonl" \
 	-steps-file "$work/steps.tsv"; then
 	status=0

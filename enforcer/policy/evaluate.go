@@ -105,9 +105,10 @@ func (p *Policy) EvaluateToolCall(ctx context.Context, name string, args map[str
 }
 
 // checkRateLimit counts one call against r's rate limit; limited reports a
-// denial (over the limit, or the limiter failed: fail closed).
+// denial (over the limit, or the limiter failed: fail closed). The key is
+// per agent when ctx carries a WithRateScope.
 func (p *Policy) checkRateLimit(ctx context.Context, tool string, r *rule) (d Decision, limited bool) {
-	ok, err := p.limiter.Allow(ctx, tool, r.limit)
+	ok, err := p.limiter.Allow(ctx, RateKey(ctx, tool), r.limit)
 	if err == nil && ok {
 		return Decision{}, false
 	}

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,32 @@ func ParseLimit(s string) (Limit, error) {
 		return Limit{}, fmt.Errorf("rate limit %q: unit must be second, minute or hour", s)
 	}
 	return Limit{N: n, Per: per}, nil
+}
+
+type rateScopeKey struct{}
+
+// WithRateScope returns ctx whose tools/call rate limits are counted per
+// agent: the limiter key becomes "agent/<agentID>/tool/<tool>" (both parts
+// path-escaped, so no two pairs share a key) instead of the tool alone.
+// The HTTP sidecar sets it from the verified token, so a shared (Redis)
+// limiter gives each agent its own budget per tool; an empty agentID
+// leaves ctx as is (the stdio proxy: one agent, keys are tool names).
+func WithRateScope(ctx context.Context, agentID string) context.Context {
+	if agentID == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, rateScopeKey{}, agentID)
+}
+
+// RateKey is the limiter key of a call to tool (normalized) under ctx:
+// the tool name, or "agent/<id>/tool/<tool>" when WithRateScope set an
+// agent.
+func RateKey(ctx context.Context, tool string) string {
+	agent, _ := ctx.Value(rateScopeKey{}).(string)
+	if agent == "" {
+		return tool
+	}
+	return "agent/" + url.PathEscape(agent) + "/tool/" + url.PathEscape(tool)
 }
 
 // RateLimiter decides whether one more call under key fits limit. An error

@@ -63,3 +63,48 @@ func TestMemoryLimiter(t *testing.T) {
 		t.Error("zero limit accepted")
 	}
 }
+
+type keyRecorder struct{ keys []string }
+
+func (k *keyRecorder) Allow(_ context.Context, key string, _ Limit) (bool, error) {
+	k.keys = append(k.keys, key)
+	return true, nil
+}
+
+func TestRateLimitScope(t *testing.T) {
+	tests := []struct {
+		name  string
+		agent string
+		want  string
+	}{
+		{"no scope (stdio) keys by tool", "", "limited_listed"},
+		{"agent scope", "spiffe://example.org/agent/a", "agent/spiffe:%2F%2Fexample.org%2Fagent%2Fa/tool/limited_listed"},
+		{"slashes cannot forge another pair", "a/tool/b", "agent/a%2Ftool%2Fb/tool/limited_listed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &keyRecorder{}
+			p := mustCompile(t, evalPolicy, Options{RateLimiter: rec})
+			p.EvaluateToolCall(WithRateScope(context.Background(), tt.agent), "Limited_Listed", nil)
+			if len(rec.keys) != 1 || rec.keys[0] != tt.want {
+				t.Errorf("keys = %q, want [%q]", rec.keys, tt.want)
+			}
+		})
+	}
+
+	// One shared limiter: each agent has its own 2/minute budget.
+	p := mustCompile(t, evalPolicy, Options{})
+	a := WithRateScope(context.Background(), "agent-a")
+	b := WithRateScope(context.Background(), "agent-b")
+	for i := 0; i < 2; i++ {
+		if d := p.EvaluateToolCall(a, "limited_listed", nil); d.Action != ActionAllow {
+			t.Fatalf("agent a call %d: %+v", i, d)
+		}
+	}
+	if d := p.EvaluateToolCall(a, "limited_listed", nil); d.Action != ActionDeny {
+		t.Errorf("agent a third call: %+v", d)
+	}
+	if d := p.EvaluateToolCall(b, "limited_listed", nil); d.Action != ActionAllow {
+		t.Errorf("agent b shares agent a's budget: %+v", d)
+	}
+}

@@ -33,7 +33,7 @@ func (s *Server) forwardChild(w http.ResponseWriter, r *http.Request, body []byt
 		if !errors.Is(err, errChildExited) {
 			d.reason = "the MCP server behind the enforcer could not be reached"
 		}
-		d.write(w, nil, s.metadataURL())
+		d.write(w, nil, s.challenge())
 		return
 	}
 	for i := range resps {

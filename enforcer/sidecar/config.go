@@ -20,6 +20,7 @@ const (
 	DefaultProofMaxAge     = time.Minute
 	DefaultPolicyHashGrace = 5 * time.Minute
 	DefaultMaxBodyBytes    = 4 << 20
+	DefaultReadTimeout     = 30 * time.Second
 	DefaultPollInterval    = 2 * time.Second
 	DefaultRedisPrefix     = "aip"
 	DefaultRedisTimeout    = 2 * time.Second
@@ -63,6 +64,10 @@ type Config struct {
 	PolicyHashGrace  time.Duration
 	CapabilitiesMode string
 	MaxBodyBytes     int64
+	// ReadTimeout bounds reading a request's headers and body: a client
+	// that trickles them is cut off. Streams are not bounded by it once
+	// the request is read.
+	ReadTimeout time.Duration
 	// Approvals, when set, queues `ask` calls for approvers over HTTP
 	// (/v1/approvals); nil: every ask is denied (-32004).
 	Approvals *Approvals
@@ -96,7 +101,8 @@ type Revocation struct {
 	FailOpen     bool
 	PollInterval time.Duration // issuer polling, without Redis
 	// MaxStale is how long a revocation list may go unrefreshed (polling)
-	// or a subscription stay lost (Redis) before checks fail.
+	// or a subscription stay lost (Redis) before checks fail. Unset in the
+	// file: 3 × PollInterval when polling, 0 (fail at once) with Redis.
 	MaxStale time.Duration
 }
 

@@ -58,12 +58,12 @@ func (s *Server) serveValidate(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &mbe) {
 			d.status = http.StatusRequestEntityTooLarge
 		}
-		s.validateDenied(w, r, nil, d)
+		s.validateDenied(w, r, "", nil, d)
 		return
 	}
 	c, d := s.auth.authenticate(r, body)
 	if d != nil {
-		s.validateDenied(w, r, nil, d)
+		s.validateDenied(w, r, "", nil, d)
 		return
 	}
 	vr, d := parseValidate(body)
@@ -72,7 +72,7 @@ func (s *Server) serveValidate(w http.ResponseWriter, r *http.Request) {
 		d = (&inspection{tools: []string{vr.Tool}}).checkCapabilities(c.claims)
 	}
 	if d != nil {
-		s.validateDenied(w, r, c, d)
+		s.validateDenied(w, r, vr.Method, c, d)
 		return
 	}
 	var params json.RawMessage
@@ -93,7 +93,7 @@ func parseValidate(body []byte) (ValidateRequest, *denial) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&vr); err != nil || dec.More() {
-		return vr, badRequest(`the body must be a JSON object {"tool": NAME, "arguments": {...}} (and optionally "method")`)
+		return ValidateRequest{}, badRequest(`the body must be a JSON object {"tool": NAME, "arguments": {...}} (and optionally "method")`)
 	}
 	if vr.Method == "" {
 		vr.Method = "tools/call"
@@ -132,10 +132,11 @@ func (s *Server) validateAnswer(d policy.Decision) (int, ValidateResponse) {
 	return http.StatusForbidden, ValidateResponse{Decision: DecisionDeny, Code: d.Code, Message: d.Message, Reason: d.Reason, Data: data}
 }
 
-// validateDenied answers a refusal decided before the Engine.
-func (s *Server) validateDenied(w http.ResponseWriter, r *http.Request, c *caller, d *denial) {
-	s.refused(r, nil, c, d)
-	d.headers(w.Header(), s.metadataURL())
+// validateDenied answers a refusal decided before the Engine; method is
+// the JSON-RPC method asked about, empty when the body was not parsed.
+func (s *Server) validateDenied(w http.ResponseWriter, r *http.Request, method string, c *caller, d *denial) {
+	s.refused(r, nil, method, c, d)
+	d.headers(w.Header(), s.challenge())
 	writeValidate(w, d.status, ValidateResponse{Decision: DecisionDeny, Code: d.code, Message: d.code.Message(), Reason: d.reason, Data: d.data()})
 }
 

@@ -71,18 +71,30 @@ func (d *denial) data() map[string]any {
 	return data
 }
 
+// challenge is what a 401's WWW-Authenticate names: the RFC 9728
+// metadata URL, and the scheme (DPoP when proofs are required).
+type challenge struct {
+	metadataURL string
+	dpop        bool
+}
+
 // write answers the HTTP request with d.
-func (d *denial) write(w http.ResponseWriter, id json.RawMessage, metadataURL string) {
-	d.headers(w.Header(), metadataURL)
+func (d *denial) write(w http.ResponseWriter, id json.RawMessage, ch challenge) {
+	d.headers(w.Header(), ch)
 	w.WriteHeader(d.status)
 	_, _ = w.Write(d.body(id))
 }
 
 // headers sets the response headers of d. A 401 names the protected
-// resource metadata (RFC 9728) as the MCP authorization spec asks.
-func (d *denial) headers(h http.Header, metadataURL string) {
+// resource metadata (RFC 9728) as the MCP authorization spec asks, in a
+// DPoP challenge with the accepted algorithms (RFC 9449 §7.1) when proofs
+// are required, a Bearer one otherwise.
+func (d *denial) headers(h http.Header, ch challenge) {
 	if d.status == http.StatusUnauthorized {
-		v := `Bearer resource_metadata="` + metadataURL + `"`
+		v := `Bearer resource_metadata="` + ch.metadataURL + `"`
+		if ch.dpop {
+			v = `DPoP algs="EdDSA ES256", resource_metadata="` + ch.metadataURL + `"`
+		}
 		if d.code != codes.TokenRequired {
 			v += `, error="invalid_token"`
 		}

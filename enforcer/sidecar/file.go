@@ -19,6 +19,7 @@ type File struct {
 	PolicyHashGrace  string         `yaml:"policy_hash_grace"`
 	CapabilitiesMode string         `yaml:"capabilities_mode"`
 	MaxBodyBytes     int            `yaml:"max_body_bytes"`
+	ReadTimeout      string         `yaml:"read_timeout"`
 	Approvals        *ApprovalsFile `yaml:"approvals"`
 }
 

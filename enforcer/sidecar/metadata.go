@@ -25,6 +25,11 @@ func (s *Server) mcpPath() string {
 // metadataURL is the RFC 9728 metadata URL named in WWW-Authenticate.
 func (s *Server) metadataURL() string { return s.cfg.PublicURL + metadataPath + s.mcpPath() }
 
+// challenge is what WWW-Authenticate says on a 401.
+func (s *Server) challenge() challenge {
+	return challenge{metadataURL: s.metadataURL(), dpop: s.cfg.RequireProof}
+}
+
 // serveMetadata serves the OAuth 2.0 Protected Resource Metadata (RFC
 // 9728): the resource, its trusted issuers and the token forms it takes.
 func (s *Server) serveMetadata(w http.ResponseWriter, _ *http.Request) {

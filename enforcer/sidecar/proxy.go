@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/aip-project/aip/enforcer"
 	"github.com/aip-project/aip/enforcer/codes"
@@ -47,19 +48,24 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 			if errors.As(err, &mbe) {
 				d.status = http.StatusRequestEntityTooLarge
 			}
-			s.deny(w, r, nil, nil, d)
+			s.deny(w, r, nil, "", nil, d)
 			return
 		}
 		in = inspect(body)
 		if d := in.checkHeaders(r.Header); d != nil {
-			s.deny(w, r, in.id, nil, d)
+			s.deny(w, r, in.id, in.method, nil, d)
 			return
 		}
 	}
 	c, d := s.auth.authenticate(r, body)
 	if d != nil {
-		s.deny(w, r, in.id, nil, d)
+		s.deny(w, r, in.id, in.method, nil, d)
 		return
+	}
+	// The request is read; what follows (a stream, an approval) may take
+	// longer than read_timeout, which would otherwise cancel it.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
+		s.log.Warn("cannot lift the read deadline; long calls may be cut at read_timeout", "err", err)
 	}
 	r = r.WithContext(enforcer.WithCaller(r.Context(), c.identity()))
 	if r.Method != http.MethodPost {
@@ -68,7 +74,7 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d := in.checkCapabilities(c.claims); d != nil {
-		s.deny(w, r, in.id, c, d)
+		s.deny(w, r, in.id, in.method, c, d)
 		return
 	}
 	s.handlePost(w, r, body)
@@ -170,20 +176,23 @@ func (s *Server) upstreamFailed(w http.ResponseWriter, r *http.Request, err erro
 	s.metrics.decision("deny", reasonUpstream)
 	d := &denial{status: http.StatusBadGateway, code: codes.InternalError, label: reasonUpstream,
 		reason: "the MCP server behind the enforcer could not be reached"}
-	d.write(w, nil, s.metadataURL())
+	d.write(w, nil, s.challenge())
 }
 
 // deny answers a refusal decided before the Engine, counts and audits it.
-func (s *Server) deny(w http.ResponseWriter, r *http.Request, id json.RawMessage, c *caller, d *denial) {
-	s.refused(r, id, c, d)
-	d.write(w, id, s.metadataURL())
+// id and method are the JSON-RPC request's, empty when the body was not
+// read or is not a single request.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, id json.RawMessage, method string, c *caller, d *denial) {
+	s.refused(r, id, method, c, d)
+	d.write(w, id, s.challenge())
 }
 
 // refused counts, audits and logs a refusal decided before the Engine.
-func (s *Server) refused(r *http.Request, id json.RawMessage, c *caller, d *denial) {
+// The audit record's method is the JSON-RPC method, never the HTTP one.
+func (s *Server) refused(r *http.Request, id json.RawMessage, method string, c *caller, d *denial) {
 	s.metrics.decision("deny", d.label)
 	rec := audit.Record{Timestamp: s.now(), Direction: audit.Upstream, Decision: audit.Block, Violation: true,
-		Method: r.Method, FailedRule: "identity", Reason: d.reason, Code: d.code, PolicyHash: s.engine.Policy().Hash()}
+		Method: method, FailedRule: "identity", Reason: d.reason, Code: d.code, PolicyHash: s.engine.Policy().Hash()}
 	if len(id) <= 128 {
 		rec.RequestID = string(id)
 	}

@@ -78,7 +78,11 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 		s.reg = prometheus.NewRegistry()
 	}
 	if s.upstream == nil {
-		s.upstream = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// One upstream host: keep enough idle connections for concurrent
+		// agents instead of the default 2 (which redials under load).
+		tr.MaxIdleConnsPerHost = 64
+		s.upstream = &http.Client{Transport: tr}
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
@@ -206,7 +210,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.log.Error("policy file watch stopped", "err", err)
 		}
 	}()
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: s.tls,
+	// ReadTimeout bounds reading each request, body included (a slow
+	// body is cut off); serveMCP lifts it once a caller is authenticated,
+	// for streams and approvals that outlast it.
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout: s.cfg.ReadTimeout, TLSConfig: s.tls,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)

@@ -52,7 +52,7 @@ func openStores(cfg *Config, keys map[string]aat.KeySource, client *http.Client,
 		return nil, err
 	}
 	cache := revocation.NewCache(rs, revocation.CacheConfig{PingInterval: 500 * time.Millisecond,
-		MaxStale: staleFor(cfg), Logger: log})
+		MaxStale: cfg.Revocation.MaxStale, Logger: log})
 	return &stores{nonces: ns, revocations: cacheChecker{cache}, limiter: lim, redis: rc,
 		run: []func(context.Context){func(ctx context.Context) { _ = cache.Run(ctx) }},
 		ready: func(ctx context.Context) error {
@@ -61,15 +61,6 @@ func openStores(cfg *Config, keys map[string]aat.KeySource, client *http.Client,
 			}
 			return rc.Ping(ctx).Err()
 		}}, nil
-}
-
-// staleFor is how long the Redis cache answers after losing its
-// subscription: zero (fail closed at once) unless max_stale is set.
-func staleFor(cfg *Config) time.Duration {
-	if cfg.Revocation.MaxStale == 3*cfg.Revocation.PollInterval {
-		return 0 // the default applies to polling only
-	}
-	return cfg.Revocation.MaxStale
 }
 
 func embeddedStores(cfg *Config, keys map[string]aat.KeySource, client *http.Client, now func() time.Time, log *slog.Logger) *stores {

@@ -70,10 +70,15 @@ func validate(f File) (*Config, keypath.Problems) {
 	}
 	c.Revocation.FailOpen = f.Revocation.FailOpen
 	c.Revocation.PollInterval = duration(&ps, "revocation.poll_interval", f.Revocation.PollInterval, DefaultPollInterval, 100*time.Millisecond, time.Hour)
-	c.Revocation.MaxStale = duration(&ps, "revocation.max_stale", f.Revocation.MaxStale, 3*c.Revocation.PollInterval, 0, 24*time.Hour)
+	staleDefault := 3 * c.Revocation.PollInterval // polling; with Redis a lost subscription fails at once
+	if f.Redis != nil {
+		staleDefault = 0
+	}
+	c.Revocation.MaxStale = duration(&ps, "revocation.max_stale", f.Revocation.MaxStale, staleDefault, 0, 24*time.Hour)
 	c.Skew = duration(&ps, "skew", f.Skew, DefaultSkew, 0, aat.MaxSkew)
 	c.ProofMaxAge = duration(&ps, "proof_max_age", f.ProofMaxAge, DefaultProofMaxAge, time.Second, dpop.MaxWindow)
 	c.PolicyHashGrace = duration(&ps, "policy_hash_grace", f.PolicyHashGrace, DefaultPolicyHashGrace, 0, 24*time.Hour)
+	c.ReadTimeout = duration(&ps, "read_timeout", f.ReadTimeout, DefaultReadTimeout, 100*time.Millisecond, 10*time.Minute)
 	if c.Skew > dpop.MaxWindow {
 		ps.Add("skew", "at most %s", dpop.MaxWindow)
 	}
@@ -94,7 +99,7 @@ func validateTLS(ps *keypath.Problems, t TLSFile, listenHost string) TLS {
 	out := TLS(t)
 	switch t.Mode {
 	case TLSModePlain:
-		if ip := net.ParseIP(listenHost); listenHost != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !loopback(listenHost) {
 			ps.Add("tls.mode", "plain HTTP only on a loopback listen address (127.0.0.1, ::1, localhost); use spiffe mTLS otherwise")
 		}
 		if t.WorkloadAPIAddr != "" || len(t.TrustDomains) > 0 || len(t.IDPatterns) > 0 || t.SPIFFEID != "" {
@@ -152,6 +157,8 @@ func validateIssuers(ps *keypath.Problems, in []IssuerFile) []Issuer {
 		p := keypath.Index("issuers", i)
 		if u, err := url.Parse(is.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(is.Issuer, "/") {
 			ps.Add(p+".issuer", "must be the issuer's URL (its iss), without a trailing slash")
+		} else if !secureURL(u) {
+			ps.Add(p+".issuer", "must be https (plain http only on a loopback address)")
 		}
 		if seen[is.Issuer] {
 			ps.Add(p+".issuer", "listed twice")
@@ -162,10 +169,24 @@ func validateIssuers(ps *keypath.Problems, in []IssuerFile) []Issuer {
 			jwks = is.Issuer + "/.well-known/jwks.json"
 		} else if u, err := url.Parse(jwks); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			ps.Add(p+".jwks_url", "must be an http(s) URL")
+		} else if !secureURL(u) {
+			ps.Add(p+".jwks_url", "must be https (plain http only on a loopback address)")
 		}
 		out = append(out, Issuer{Issuer: is.Issuer, JWKSURL: jwks})
 	}
 	return out
+}
+
+// secureURL reports whether u may carry keys and revocation lists: https,
+// or plain http to a loopback host, as the issuer's own config requires.
+func secureURL(u *url.URL) bool {
+	return u.Scheme == "https" || loopback(u.Hostname())
+}
+
+// loopback reports whether host is localhost or a loopback IP address.
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // duration parses a duration at path, which must lie in [lo, hi]; empty

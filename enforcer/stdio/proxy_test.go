@@ -2,6 +2,8 @@ package stdio
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,4 +124,28 @@ type approverFunc func(ctx context.Context, req approval.Request) (bool, error)
 
 func (f approverFunc) Approve(ctx context.Context, req approval.Request) (bool, error) {
 	return f(ctx, req)
+}
+
+// TestProxyBurst sends many calls in one write, with part of the next
+// line: every reply comes back, in order, while the rest of that line is
+// still to come (the proxy must not hold replies until its input drains).
+func TestProxyBurst(t *testing.T) {
+	s := startProxy(t, testEngine(t, nil), 0)
+	var burst strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&burst, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":{"i":%d}}}`+"\n", i, i)
+	}
+	burst.WriteString(`{"jsonrpc":"2.0","id":`)
+	if _, err := io.WriteString(s.in, burst.String()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if got := s.recv(); !strings.Contains(got, fmt.Sprintf(`"id":%d,`, i)) {
+			t.Fatalf("reply %d is %s; want id %d", i, got, i)
+		}
+	}
+	s.send(`99,"method":"ping"}`)
+	if got := s.recv(); !strings.Contains(got, `"id":99`) {
+		t.Fatalf("reply %s; want id 99", got)
+	}
 }

@@ -36,15 +36,24 @@ func newRelay(e *enforcer.Engine, toServer, toClient io.Writer, maxSize int, log
 }
 
 // clientLoop reads the client until EOF or a read error, then waits for
-// calls still waiting for approval.
+// calls still waiting for approval. It decides each line on this
+// goroutine, in order, and queues what it sends: a pipelined burst goes
+// out in one write per side, and nothing is held once the client has no
+// whole line buffered (see flushClientSide).
 func (r *relay) clientLoop(ctx context.Context, in io.Reader) error {
 	defer r.asks.Wait()
+	defer r.flushClientSide()
 	rd := jsonrpc.NewReader(in, r.maxSize)
 	for {
-		line, err := rd.Next()
+		if !rd.Ready() {
+			r.flushClientSide() // the next read may block
+		}
+		line, err := rd.NextShared()
 		switch {
 		case err == nil:
-			r.clientLine(ctx, line)
+			if r.clientLine(ctx, line) {
+				rd.Keep() // a pending verdict still refers to line
+			}
 		case errors.Is(err, jsonrpc.ErrTooLarge):
 			r.log.Warn("refused an oversized message from the client", "err", err)
 			r.replyOversize(err)
@@ -56,17 +65,34 @@ func (r *relay) clientLoop(ctx context.Context, in io.Reader) error {
 	}
 }
 
-// clientLine decides one client line; a call waiting for approval is
-// settled in its own goroutine.
-func (r *relay) clientLine(ctx context.Context, line []byte) {
+// clientLine decides one client line and queues the verdict; a call
+// waiting for approval is settled in its own goroutine, and clientLine
+// reports true: the verdict keeps referring to line.
+func (r *relay) clientLine(ctx context.Context, line []byte) bool {
 	v := r.engine.HandleRequest(ctx, line)
 	if !v.Pending() {
-		r.send(v)
-		return
+		r.queue(v)
+		return false
 	}
 	r.asks.Go(func() { r.send(v.Wait(ctx)) })
+	return true
 }
 
+// queue queues a verdict's messages; the engine has audited the decision
+// already, so the audit record precedes the forwarded message.
+func (r *relay) queue(v enforcer.Verdict) {
+	if v.Forward != nil {
+		if err := r.toServer.Queue(v.Forward); err != nil {
+			r.log.Warn("could not write to the server", "err", err)
+		}
+	}
+	if v.Reply != nil {
+		r.queueClient(v.Reply)
+	}
+}
+
+// send writes a verdict's messages at once (with anything queued before
+// them), for a settled approval.
 func (r *relay) send(v enforcer.Verdict) {
 	if v.Forward != nil {
 		if err := r.toServer.WriteMessage(v.Forward); err != nil {
@@ -74,12 +100,23 @@ func (r *relay) send(v enforcer.Verdict) {
 		}
 	}
 	if v.Reply != nil {
-		r.writeClient(v.Reply)
+		r.clientFailed(r.toClient.WriteMessage(v.Reply))
 	}
 }
 
-func (r *relay) writeClient(msg []byte) {
-	if err := r.toClient.WriteMessage(msg); err != nil {
+// flushClientSide writes what clientLoop queued, to both sides.
+func (r *relay) flushClientSide() {
+	if err := r.toServer.Flush(); err != nil {
+		r.log.Warn("could not write to the server", "err", err)
+	}
+	r.clientFailed(r.toClient.Flush())
+}
+
+func (r *relay) queueClient(msg []byte) { r.clientFailed(r.toClient.Queue(msg)) }
+
+// clientFailed stops the proxy on the first failed write to the client.
+func (r *relay) clientFailed(err error) {
+	if err != nil {
 		r.failOnce.Do(func() {
 			r.log.Warn("could not write to the client; stopping", "err", err)
 			close(r.clientGone)
@@ -91,26 +128,32 @@ func (r *relay) replyOversize(err error) {
 	msg, berr := jsonrpc.ErrorResponse(nil, codes.InvalidRequest, "",
 		map[string]string{"reason": err.Error() + "; the message was not forwarded (see --max-message-size)"})
 	if berr == nil {
-		r.writeClient(msg)
+		r.queueClient(msg)
 	}
 }
 
-// serverLoop reads the server until EOF or a read error.
+// serverLoop reads the server until EOF or a read error. Like clientLoop,
+// it queues what it sends the client and flushes when the server has no
+// whole line buffered.
 func (r *relay) serverLoop(ctx context.Context, out io.Reader) error {
+	defer func() { r.clientFailed(r.toClient.Flush()) }()
 	rd := jsonrpc.NewReader(out, r.maxSize)
 	for {
-		line, err := rd.Next()
+		if !rd.Ready() {
+			r.clientFailed(r.toClient.Flush()) // the next read may block
+		}
+		line, err := rd.NextShared() // HandleResponse keeps no reference to line
 		switch {
 		case err == nil:
 			if msg := r.engine.HandleResponse(ctx, line); msg != nil {
-				r.writeClient(msg)
+				r.queueClient(msg)
 			}
 		case errors.Is(err, jsonrpc.ErrTooLarge):
 			r.log.Warn("dropped an oversized message from the server", "err", err)
 			msg, berr := jsonrpc.ErrorResponse(nil, codes.InternalError, "",
 				map[string]string{"reason": "the server sent a message over the size limit (" + err.Error() + "); it was dropped"})
 			if berr == nil {
-				r.writeClient(msg)
+				r.queueClient(msg)
 			}
 		case errors.Is(err, io.EOF):
 			return nil

@@ -26,7 +26,7 @@ import (
 // agentFlags configure `demo agent`.
 type agentFlags struct {
 	issuer, endpoint, keyFile, user, root string
-	aip, adminTokenFile, agentID          string
+	aip, adminSocket, agentID             string
 	enforcerAudit, issuerAudit, stepsFile string
 }
 
@@ -44,7 +44,7 @@ func runAgent(args []string) error {
 	fs.StringVar(&f.user, "user", "", "the local `USER` the agent acts for")
 	fs.StringVar(&f.root, "root", "", "the project `DIR` server-filesystem exposes")
 	fs.StringVar(&f.aip, "aip", "bin/aip", "the aip CLI")
-	fs.StringVar(&f.adminTokenFile, "admin-token-file", "", "the administrator's ID token `FILE` (for aip revoke)")
+	fs.StringVar(&f.adminSocket, "admin-socket", "", "the issuer's admin socket `PATH` (for aip revoke)")
 	fs.StringVar(&f.agentID, "agent-id", "", "the agent's registered `ID`")
 	fs.StringVar(&f.enforcerAudit, "enforcer-audit", "", "the enforcer's audit log")
 	fs.StringVar(&f.issuerAudit, "issuer-audit", "", "the issuer's audit log")
@@ -183,7 +183,7 @@ func judge(want string, res *mcp.CallToolResult, err error) (string, bool) {
 func (d *demoAgent) revocation(ctx context.Context, f agentFlags, path string) row {
 	const title, want = "revocation enforced", "-32011"
 	say("revocation: aip revoke --agent %s, then the agent keeps calling read_text_file", f.agentID)
-	cmd := exec.CommandContext(ctx, f.aip, "revoke", "--issuer", f.issuer, "--admin-token-file", f.adminTokenFile, //nolint:gosec // the demo's own CLI
+	cmd := exec.CommandContext(ctx, f.aip, "revoke", "--issuer", f.issuer, "--admin-socket", f.adminSocket, //nolint:gosec // the demo's own CLI
 		"--agent", f.agentID, "--reason", "make demo: revocation scenario")
 	out, err := cmd.CombinedOutput()
 	revoked := time.Now()

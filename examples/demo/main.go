@@ -1,9 +1,6 @@
 // Command demo is the scripted part of `make demo` (scripts/demo.sh):
 //
 //	demo freeport                 print a free loopback TCP port
-//	demo idp -url-file F -token-file T
-//	                              a throwaway OIDC provider that signs the
-//	                              demo administrator's ID token
 //	demo agent -issuer URL -mcp URL -key FILE -user U -root DIR ...
 //	                              the agent: the MCP Go SDK over identity/agent,
 //	                              through aip-enforcer serve to the real
@@ -23,15 +20,13 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: demo freeport | idp [flags] | agent [flags]")
+		fmt.Fprintln(os.Stderr, "usage: demo freeport | agent [flags]")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "freeport":
 		err = freePort()
-	case "idp":
-		err = runIDP(os.Args[2:])
 	case "agent":
 		err = runAgent(os.Args[2:])
 	default:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,6 +31,11 @@ type Config struct {
 	// AdminToken, when set, is sent as a bearer token on the admin routes
 	// (/v1/agents, POST /v1/revocations).
 	AdminToken string
+	// AdminSocket, when set, is the path of the issuer's admin Unix socket:
+	// the admin routes are called over it, where the issuer authorizes the
+	// caller by its uid; other routes still go to BaseURL. It excludes
+	// AdminToken.
+	AdminSocket string
 }
 
 // Client calls one issuer. It is safe for concurrent use.
@@ -37,7 +43,13 @@ type Client struct {
 	base  *url.URL
 	http  *http.Client
 	admin string
+	// adminHTTP, when set, carries the admin routes over the admin socket.
+	adminHTTP *http.Client
 }
+
+// socketBase is the URL of requests sent over the admin socket: the
+// transport dials the socket whatever the host says.
+const socketBase = "http://aip-issuer-admin.sock"
 
 // Error is a refusal from the issuer: an RFC 6749 error body, or the HTTP
 // status when the body is not one.
@@ -73,7 +85,27 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &Client{base: u, http: hc, admin: cfg.AdminToken}, nil
+	c := &Client{base: u, http: hc, admin: cfg.AdminToken}
+	if cfg.AdminSocket != "" {
+		if cfg.AdminToken != "" {
+			return nil, errors.New("issuer client: an admin token and an admin socket are exclusive")
+		}
+		c.adminHTTP = socketClient(cfg.AdminSocket)
+	}
+	return c, nil
+}
+
+// socketClient is an HTTP client whose every connection is to the Unix
+// socket at path.
+func socketClient(path string) *http.Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &http.Client{Transport: tr, Timeout: DefaultTimeout}
 }
 
 // URL returns the issuer URL (no trailing slash).
@@ -97,7 +129,11 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, c.endpoint(r.path), body)
+	hc, target := c.http, c.endpoint(r.path)
+	if r.admin && c.adminHTTP != nil {
+		hc, target = c.adminHTTP, socketBase+r.path
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 	}
@@ -111,7 +147,7 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, error) {
 	if r.admin && c.admin != "" {
 		req.Header.Set("Authorization", "Bearer "+c.admin)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, redactURLError(err))
 	}

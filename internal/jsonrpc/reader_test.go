@@ -95,3 +95,44 @@ func TestReaderReadError(t *testing.T) {
 		t.Errorf("Next = %v, want wrapped boom", err)
 	}
 }
+
+func TestReaderNextShared(t *testing.T) {
+	r := NewReader(strings.NewReader("{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"), 0)
+	first, _ := r.NextShared()
+	r.Keep()
+	second, _ := r.NextShared()
+	if _, err := r.NextShared(); err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != `{"a":1}` {
+		t.Errorf("a kept line changed to %q after the next read", first)
+	}
+	if string(second) != `{"c":3}` {
+		t.Errorf("a shared line is %q after the next read; want its memory reused", second)
+	}
+}
+
+func TestReaderReady(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  bool // after the first Next
+	}{
+		{"whole line buffered", "{}\n{}\n", true},
+		{"part of a line", "{}\n{\"a\":", false},
+		{"blank lines only", "{}\n \r\n\n", false},
+		{"blank then whole line", "{}\n\n{}\n", true},
+		{"nothing", "{}\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(tt.input), 0)
+			if _, err := r.Next(); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Ready(); got != tt.want {
+				t.Errorf("Ready() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

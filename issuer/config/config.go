@@ -107,6 +107,14 @@ type Token struct {
 type Admins struct {
 	SPIFFEIDs  []string
 	OIDCGroups []string
+	Socket     *AdminSocket // nil: no admin socket
+}
+
+// AdminSocket serves the admin API on a Unix socket to local users.
+type AdminSocket struct {
+	Path string
+	UIDs []uint32 // nil: the issuer's own uid
+	GID  int      // -1: none (socket mode 0600)
 }
 
 // LocalUser lets the OS user stand in for an IdP (embedded default only).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,13 @@ func TestParseProblems(t *testing.T) {
 		{"local user with vault", "local_user: {enabled: true}\nsigner: {type: vault, address: 'https://v', key: k}\n", []string{"local_user.enabled: only for the embedded default"}},
 		{"body limit", minimal + "server: {body_limit: 1GiB}\n", []string{"server.body_limit:"}},
 		{"policies key path", minimal + "policies: {'https://mcp/x': ''}\n", []string{`policies["https://mcp/x"]:`}},
+		{"admin socket without path", minimal + "admins: {socket: {allowed_uids: [1000]}}\n", []string{"admins.socket.path: is required"}},
+		{"admin socket path too long", minimal + "admins: {socket: {path: /" + strings.Repeat("a", 120) + "}}\n", []string{"admins.socket.path: must be at most 107 bytes"}},
+		{"abstract admin socket", minimal + "admins: {socket: {path: '@aip-admin'}}\n", []string{"admins.socket.path: must be a file path"}},
+		{"admin socket bad uids", minimal + "admins: {socket: {path: /run/aip/a.sock, allowed_uids: [1000, -1, 4294967295]}}\n",
+			[]string{"admins.socket.allowed_uids[1]: must be a uid", "admins.socket.allowed_uids[2]: must be a uid"}},
+		{"admin socket unknown group", minimal + "admins: {socket: {path: /run/aip/a.sock, group: no-such-group-aip}}\n", []string{"admins.socket.group: must be a group"}},
+		{"admin socket unknown key", minimal + "admins: {socket: {path: /run/aip/a.sock, uids: [1]}}\n", []string{"admins.socket.uids: unknown key"}},
 		{"not yaml", "listen: [\n", []string{"not valid YAML"}},
 		{"not a mapping", "- a\n", []string{"must be a mapping"}},
 		{"merge key", "base: &b {listen: x}\n<<: *b\n", []string{"base: unknown key"}},
@@ -93,6 +101,31 @@ func TestParseProblems(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "s.secret") {
 				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestAdminSocket(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want *config.AdminSocket
+	}{
+		{"off by default", minimal, nil},
+		{"own uid by default", minimal + "admins: {socket: {path: /run/aip/issuer-admin.sock}}\n",
+			&config.AdminSocket{Path: "/run/aip/issuer-admin.sock", GID: -1}},
+		{"uids and a numeric group", minimal + "admins: {socket: {path: a.sock, allowed_uids: [0, 1000], group: '4321'}}\n",
+			&config.AdminSocket{Path: "a.sock", UIDs: []uint32{0, 1000}, GID: 4321}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.Admins.Socket, tt.want) {
+				t.Fatalf("admins.socket = %+v, want %+v", cfg.Admins.Socket, tt.want)
 			}
 		})
 	}

@@ -102,6 +102,19 @@ type TokenFile struct {
 type AdminsFile struct {
 	SPIFFEIDs  []string `yaml:"spiffe_ids"`
 	OIDCGroups []string `yaml:"oidc_groups"`
+	// Socket serves the admin API on a Unix socket too, to local users
+	// named by uid; nil: off.
+	Socket *AdminSocketFile `yaml:"socket"`
+}
+
+// AdminSocketFile is the local admin API on a Unix socket.
+type AdminSocketFile struct {
+	Path string `yaml:"path"`
+	// AllowedUIDs may call it; empty: the uid the issuer runs as.
+	AllowedUIDs []int `yaml:"allowed_uids"`
+	// Group, a name or gid, makes the socket 0660 with that group instead
+	// of 0600; its members may connect, and still need an allowed uid.
+	Group string `yaml:"group"`
 }
 
 // LocalUserFile lets the OS user stand in for an IdP (embedded default).

@@ -315,5 +315,5 @@ func validateAdmins(p *keypath.Problems, a AdminsFile, haveTLS bool) Admins {
 			p.Add(keypath.Index("admins.oidc_groups", i), "must be non-empty")
 		}
 	}
-	return Admins(a)
+	return Admins{SPIFFEIDs: a.SPIFFEIDs, OIDCGroups: a.OIDCGroups, Socket: validateAdminSocket(p, a.Socket)}
 }

@@ -101,8 +101,9 @@ func (s *syncBuffer) String() string {
 }
 
 type harnessOpts struct {
-	signer signer.Signer // nil: a local key file
-	replay nonce.Store   // nil: a fresh nonce.Memory
+	signer signer.Signer      // nil: a local key file
+	replay nonce.Store        // nil: a fresh nonce.Memory
+	local  server.LocalAdmins // the admin socket's
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -152,7 +153,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.srv, err = server.New(server.Config{
 		IssuerURL: issuerURL, Exchanger: ex, Signer: h.signer, Registry: reg, Revocations: h.revs, Audit: aw,
-		Admins: server.Admins{Groups: []string{"aip-admins"}, OIDC: oidcV},
+		Admins: server.Admins{Groups: []string{"aip-admins"}, OIDC: oidcV}, LocalAdmins: o.local,
 	})
 	if err != nil {
 		t.Fatal(err)

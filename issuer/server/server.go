@@ -41,6 +41,9 @@ type Config struct {
 	Revocations revocation.Store // required
 	Audit       token.Auditor    // required: revocations are audited
 	Admins      Admins
+	// LocalAdmins says who may call the admin APIs on the Unix socket
+	// served by ServeAdmin.
+	LocalAdmins LocalAdmins
 	// TLSConfig, when set, serves HTTPS; client certificates are requested
 	// (not required) and verified as X509-SVIDs by the handlers.
 	TLSConfig *tls.Config
@@ -66,9 +69,10 @@ type Admins struct {
 
 // Server is the issuer's HTTP server.
 type Server struct {
-	cfg   Config
-	echo  *echo.Echo
-	lists signedList
+	cfg       Config
+	echo      *echo.Echo // the API
+	adminEcho *echo.Echo // the admin routes only, for the Unix socket
+	lists     signedList
 }
 
 // New checks cfg and builds the routes.
@@ -92,7 +96,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, echo: echo.New()}
+	if err := cfg.LocalAdmins.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg}
 	s.routes()
 	return s, nil
 }
@@ -104,15 +111,7 @@ func setDefault[T int64 | time.Duration](p *T, v T) {
 }
 
 func (s *Server) routes() {
-	e := s.echo
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID())
-	e.Use(s.recoverPanics)
-	e.Use(s.countRequests)
-	e.Use(middleware.BodyLimit(fmt.Sprintf("%dK", max(s.cfg.BodyLimit>>10, 1))))
-	e.Use(middleware.ContextTimeout(s.cfg.RequestTimeout))
-
+	e := s.newEcho()
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
@@ -120,16 +119,39 @@ func (s *Server) routes() {
 	e.GET("/.well-known/oauth-authorization-server", s.metadata)
 	e.POST("/v1/token", s.token)
 	e.GET("/v1/revocations", s.listRevocations)
+	s.adminRoutes(e.Group("", s.requireAdmin))
+	s.echo = e
 
-	admin := e.Group("", s.requireAdmin)
-	admin.POST("/v1/agents", s.createAgent)
-	admin.GET("/v1/agents", s.listAgents)
-	admin.GET("/v1/agents/:id", s.getAgent)
-	admin.GET("/v1/agents/:id/aid", s.getAID)
-	admin.POST("/v1/agents/:id/suspend", s.setStatus(registry.StatusSuspended))
-	admin.POST("/v1/agents/:id/reactivate", s.setStatus(registry.StatusActive))
-	admin.POST("/v1/agents/:id/revoke", s.setStatus(registry.StatusRevoked))
-	admin.POST("/v1/revocations", s.revoke)
+	// The Unix socket serves the admin routes only, its callers
+	// authorized by their uid.
+	s.adminEcho = s.newEcho()
+	s.adminRoutes(s.adminEcho.Group("", s.requireLocalAdmin))
+}
+
+// newEcho is an Echo with the error handler and middleware every route has.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(s.recoverPanics)
+	e.Use(s.countRequests)
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dK", max(s.cfg.BodyLimit>>10, 1))))
+	e.Use(middleware.ContextTimeout(s.cfg.RequestTimeout))
+	return e
+}
+
+// adminRoutes are the registry and revocation APIs, behind the admin
+// authentication of g.
+func (s *Server) adminRoutes(g *echo.Group) {
+	g.POST("/v1/agents", s.createAgent)
+	g.GET("/v1/agents", s.listAgents)
+	g.GET("/v1/agents/:id", s.getAgent)
+	g.GET("/v1/agents/:id/aid", s.getAID)
+	g.POST("/v1/agents/:id/suspend", s.setStatus(registry.StatusSuspended))
+	g.POST("/v1/agents/:id/reactivate", s.setStatus(registry.StatusActive))
+	g.POST("/v1/agents/:id/revoke", s.setStatus(registry.StatusRevoked))
+	g.POST("/v1/revocations", s.revoke)
 }
 
 // Handler returns the HTTP handler (for tests and embedding).
@@ -138,19 +160,41 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Serve serves on ln until ctx is done, then shuts down gracefully within
 // ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.echo,
+	if s.cfg.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.cfg.TLSConfig)
+	}
+	srv := s.httpServer(s.echo)
+	srv.TLSConfig = s.cfg.TLSConfig
+	return s.serve(ctx, ln, srv)
+}
+
+// ServeAdmin serves the admin routes on ln, a Unix socket listener (see
+// unixsock.Listen), until ctx is done. A caller is an administrator only
+// if the kernel says its uid is one of LocalAdmins.UIDs; no other
+// credential is looked at.
+func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener) error {
+	srv := s.httpServer(s.adminEcho)
+	srv.ConnContext = s.withPeer
+	return s.serve(ctx, ln, srv)
+}
+
+// httpServer is an http.Server for h with the configured timeouts and
+// limits.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
-		TLSConfig:         s.cfg.TLSConfig,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	if s.cfg.TLSConfig != nil {
-		ln = tls.NewListener(ln, s.cfg.TLSConfig)
-	}
+}
+
+// serve runs srv on ln and shuts it down gracefully, within
+// ShutdownTimeout, when ctx is done.
+func (s *Server) serve(ctx context.Context, ln net.Listener, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -20,7 +20,9 @@ func agentCommand() *cli.Command {
 		Summary: "generate agent keys; register, list and manage agents; fetch and verify AIDs",
 		Help: "Agent commands. Those that call the issuer take --issuer URL (default $AIP_ISSUER,\n" +
 			"else " + defaultIssuerURL + "); the admin ones authenticate with --admin-token-file\n" +
-			"(an administrator's OIDC ID token) or an mTLS client certificate (--cert, --cert-key).",
+			"(an administrator's OIDC ID token), an mTLS client certificate (--cert, --cert-key),\n" +
+			"or, on the issuer's machine, by your uid over its admin socket (--admin-socket PATH,\n" +
+			"default $AIP_ADMIN_SOCKET).",
 		Commands: []*cli.Command{
 			agentKeygenCommand(),
 			agentRegisterCommand(),

@@ -26,8 +26,10 @@ const maxSecretFile = 64 << 10
 type issuerFlags struct {
 	url                       string
 	adminTokenFile            string
+	adminSocket               string
 	certFile, keyFile, caFile string
 	output                    string
+	admin                     bool // declared with the admin credential flags
 }
 
 // declare adds the flags to fs; admin adds the admin credential flags.
@@ -39,11 +41,23 @@ func (o *issuerFlags) declare(fs *flag.FlagSet, admin bool) {
 	fs.StringVar(&o.url, "issuer", def, "issuer `URL` (default from AIP_ISSUER)")
 	fs.StringVar(&o.output, "output", "table", "output format: table or json")
 	fs.StringVar(&o.caFile, "ca", "", "PEM CA bundle `FILE` to verify an https issuer (default: system roots)")
+	o.admin = admin
 	if admin {
+		fs.StringVar(&o.adminSocket, "admin-socket", "", "the issuer's admin Unix socket `PATH`: you are authorized by your uid\n"+
+			"(default $AIP_ADMIN_SOCKET when no other admin credential is given)")
 		fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`FILE` holding an administrator's OIDC ID token (bearer)")
 		fs.StringVar(&o.certFile, "cert", "", "PEM client certificate `FILE` for mTLS admin auth (an X509-SVID)")
 		fs.StringVar(&o.keyFile, "cert-key", "", "PEM private key `FILE` of --cert (--key is the agent's key)")
 	}
+}
+
+// socketFromEnv is $AIP_ADMIN_SOCKET for the commands that take admin
+// credentials.
+func (o *issuerFlags) socketFromEnv() string {
+	if !o.admin {
+		return ""
+	}
+	return os.Getenv("AIP_ADMIN_SOCKET")
 }
 
 // checkOutput validates --output.
@@ -62,7 +76,13 @@ func (o *issuerFlags) client() (*issuerclient.Client, error) {
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, cli.Usagef("--cert and --cert-key go together")
 	}
-	cfg := issuerclient.Config{BaseURL: o.url}
+	if o.adminSocket != "" && (o.adminTokenFile != "" || o.certFile != "") {
+		return nil, cli.Usagef("--admin-socket authenticates you by your uid: drop --admin-token-file and --cert")
+	}
+	cfg := issuerclient.Config{BaseURL: o.url, AdminSocket: o.adminSocket}
+	if cfg.AdminSocket == "" && o.adminTokenFile == "" && o.certFile == "" {
+		cfg.AdminSocket = o.socketFromEnv()
+	}
 	if o.adminTokenFile != "" {
 		tok, err := readSecretFile(o.adminTokenFile)
 		if err != nil {

@@ -24,7 +24,7 @@ const workloadAPITimeout = 10 * time.Second
 func tokenCommand() *cli.Command {
 	return &cli.Command{
 		Name:     "token",
-		Summary:  "get Agent Authorization Tokens from the issuer",
+		Summary:  "get Agent Authentication Tokens from the issuer",
 		Commands: []*cli.Command{tokenExchangeCommand()},
 	}
 }
@@ -54,6 +54,9 @@ type exchangeFlags struct {
 	workloadAPI      string
 	subjectTokenFile string
 	localUser        localUserFlag
+	// fetchSVID returns a JWT-SVID for audience from the Workload API at
+	// addr; nil means the real Workload API (tests replace it).
+	fetchSVID func(ctx context.Context, addr, audience string) (string, error)
 }
 
 func tokenExchangeCommand() *cli.Command {
@@ -61,19 +64,23 @@ func tokenExchangeCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "exchange",
 		Summary: "exchange a user token and the agent's identity for an AAT",
-		Usage:   "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR) (--subject-token-file FILE | --local-user[=USER])",
+		Usage:   "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR [--key FILE]) (--subject-token-file FILE | --local-user[=USER])",
 		Help: "Runs an RFC 8693 token exchange at the issuer and prints the AAT (with --output json,\n" +
 			"the whole response: access_token, token_type, expires_in, scope).\n\n" +
-			"The agent proves itself with its native key (--key: a DPoP proof, RFC 9449; the AAT\n" +
-			"is bound to the key) or with a JWT-SVID from the SPIFFE Workload API (--workload-api,\n" +
-			"audience = the issuer URL). The user is an OIDC ID token read from\n" +
+			"The agent proves itself with its registered native key (--key: a DPoP proof, RFC 9449;\n" +
+			"the AAT is bound to the key) or with a JWT-SVID from the SPIFFE Workload API\n" +
+			"(--workload-api, audience = the issuer URL). With both, the SVID identifies the agent\n" +
+			"and the DPoP proof by --key (any key the agent holds, see `aip agent keygen`; it need not\n" +
+			"be registered) binds the AAT to that key: the agent then sends proofs with the same key.\n" +
+			"--workload-api alone yields an unbound AAT, which sidecars requiring proofs refuse; it\n" +
+			"is only usable where tokens are bound by mTLS instead. The user is an OIDC ID token read from\n" +
 			"--subject-token-file, or, on the embedded single-machine default, the local OS user\n" +
 			"(--local-user, or --local-user=NAME).",
 		Flags: func(fs *flag.FlagSet) {
 			o.issuer.declare(fs, false)
 			fs.Var(&o.audiences, "audience", "the MCP server `AUD` the AAT is for (required; repeatable)")
 			fs.StringVar(&o.scope, "scope", "", "narrow the AAT to these `TOOLS` (space- or comma-separated)")
-			fs.StringVar(&o.keyPath, "key", "", "the agent's private key `FILE` (PEM PKCS#8, mode 0600)")
+			fs.StringVar(&o.keyPath, "key", "", "the agent's private key `FILE` (PEM PKCS#8, mode 0600); with --workload-api, the key the AAT is bound to")
 			fs.StringVar(&o.workloadAPI, "workload-api", "", "SPIFFE Workload API `ADDR`, e.g. unix:///run/spire/agent.sock")
 			fs.StringVar(&o.subjectTokenFile, "subject-token-file", "", "`FILE` holding the user's OIDC ID token")
 			fs.Var(&o.localUser, "local-user", "act for the local OS user (or --local-user=NAME)")
@@ -105,8 +112,8 @@ func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest,
 	switch {
 	case len(o.audiences) == 0:
 		return req, nil, cli.Usagef("--audience is required")
-	case (o.keyPath == "") == (o.workloadAPI == ""):
-		return req, nil, cli.Usagef("give exactly one of --key and --workload-api")
+	case o.keyPath == "" && o.workloadAPI == "":
+		return req, nil, cli.Usagef("give --key, --workload-api, or both")
 	case (o.subjectTokenFile == "") == !o.localUser.set:
 		return req, nil, cli.Usagef("give exactly one of --subject-token-file and --local-user")
 	}
@@ -135,16 +142,29 @@ func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest,
 		if req.DPoPKey, err = loadAgentKey(o.keyPath); err != nil {
 			return req, nil, fmt.Errorf("--key: %w", err)
 		}
+	}
+	if o.workloadAPI == "" {
 		return req, c, nil
+	}
+	fetch := o.fetchSVID
+	if fetch == nil {
+		fetch = fetchJWTSVID
 	}
 	wctx, cancel := context.WithTimeout(ctx, workloadAPITimeout)
 	defer cancel()
-	svid, err := workloadapi.FetchJWTSVID(wctx, jwtsvid.Params{Audience: c.URL()}, workloadapi.WithAddr(o.workloadAPI))
-	if err != nil {
+	if req.ActorToken, err = fetch(wctx, o.workloadAPI, c.URL()); err != nil {
 		return req, nil, fmt.Errorf("fetch a JWT-SVID from the workload api at %s: %w", o.workloadAPI, err)
 	}
-	req.ActorToken = svid.Marshal()
 	return req, c, nil
+}
+
+// fetchJWTSVID returns a JWT-SVID for audience from the Workload API.
+func fetchJWTSVID(ctx context.Context, addr, audience string) (string, error) {
+	svid, err := workloadapi.FetchJWTSVID(ctx, jwtsvid.Params{Audience: audience}, workloadapi.WithAddr(addr))
+	if err != nil {
+		return "", err
+	}
+	return svid.Marshal(), nil
 }
 
 // exchangeHint explains refusals whose public description is uniform.

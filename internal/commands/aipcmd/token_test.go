@@ -1,6 +1,7 @@
 package aipcmd
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,8 +30,9 @@ func TestTokenExchangeUsage(t *testing.T) {
 		wantErr  string
 	}{
 		{"no audience", []string{"--key", key, "--local-user"}, 2, "--audience is required"},
-		{"no agent credential", []string{"--audience", "a", "--local-user"}, 2, "exactly one of --key and --workload-api"},
-		{"two agent credentials", []string{"--audience", "a", "--key", key, "--workload-api", "unix:///x", "--local-user"}, 2, "exactly one of --key and --workload-api"},
+		{"no agent credential", []string{"--audience", "a", "--local-user"}, 2, "give --key, --workload-api, or both"},
+		{"both agent credentials: key loaded, svid fetched", []string{"--audience", "a", "--key", key, "--workload-api", "unix:///nonexistent/agent.sock", "--local-user"}, 1, "fetch a JWT-SVID from the workload api at unix:///nonexistent/agent.sock"},
+		{"both agent credentials, bad key", []string{"--audience", "a", "--key", loose, "--workload-api", "unix:///nonexistent/agent.sock", "--local-user"}, 1, "mode 0644"},
 		{"no user", []string{"--audience", "a", "--key", key}, 2, "exactly one of --subject-token-file and --local-user"},
 		{"two users", []string{"--audience", "a", "--key", key, "--local-user", "--subject-token-file", tokenFile}, 2, "exactly one of --subject-token-file and --local-user"},
 		{"bad output", []string{"--audience", "a", "--key", key, "--local-user", "--output", "yaml"}, 2, "want table or json"},
@@ -64,5 +66,43 @@ func TestTokenExchangeUnregisteredKey(t *testing.T) {
 	code, out, errOut := ti.run(t, "token", "exchange", "--issuer", ti.URL, "--audience", mcpAudience, "--key", key, "--local-user="+localUser)
 	if code != 1 || out != "" || !strings.Contains(errOut, "401 invalid_client): authentication failed (the agent's key or SVID was refused: is it registered?)") {
 		t.Fatalf("exit %d %q %q", code, out, errOut)
+	}
+}
+
+// --workload-api with --key: the SVID identifies the agent and the key
+// binds the token (a DPoP proof on the request); alone, no key is sent.
+func TestTokenExchangeSVIDWithKey(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "a.key")
+	if code, _, errOut := (&testIssuer{}).run(t, "agent", "keygen", "--out", key); code != 0 {
+		t.Fatalf("keygen: %s", errOut)
+	}
+	tests := []struct {
+		name    string
+		key     string
+		wantKey bool
+	}{
+		{"svid and key", key, true},
+		{"svid alone", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := exchangeFlags{keyPath: tt.key, workloadAPI: "unix:///run/spire/agent.sock",
+				audiences: stringList{"a"}, localUser: localUserFlag{set: true, name: "alice"},
+				fetchSVID: func(_ context.Context, addr, aud string) (string, error) {
+					return "svid-for-" + aud, nil
+				}}
+			o.issuer.url = "http://127.0.0.1:1"
+			o.issuer.output = "table"
+			req, _, err := o.request(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.ActorToken != "svid-for-http://127.0.0.1:1" {
+				t.Errorf("actor token = %q", req.ActorToken)
+			}
+			if (req.DPoPKey != nil) != tt.wantKey {
+				t.Errorf("DPoP key sent: %v, want %v", req.DPoPKey != nil, tt.wantKey)
+			}
+		})
 	}
 }

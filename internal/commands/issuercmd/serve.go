@@ -20,7 +20,9 @@ func serveCommand() *cli.Command {
 		Usage:   "-config FILE",
 		Help: `Serve runs the issuer: POST /v1/token (RFC 8693), /.well-known/jwks.json,
 /.well-known/oauth-authorization-server, /v1/agents, /v1/revocations,
-/healthz, /readyz and /metrics. SIGINT or SIGTERM shuts it down gracefully.`,
+/healthz, /readyz and /metrics; with admins.socket, the admin routes also on
+that Unix socket, to the allowed local uids. SIGINT or SIGTERM shuts it down
+gracefully.`,
 		Flags: func(fs *flag.FlagSet) { fs.StringVar(&path, "config", "", "configuration `FILE` (YAML)") },
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
 			if path == "" || len(args) != 0 {
