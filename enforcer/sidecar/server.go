@@ -22,6 +22,11 @@ import (
 	"github.com/aip-project/aip/internal/audit"
 )
 
+// aatCacheSize is how many verified AATs the sidecar remembers: an agent
+// sends the same token on every call until it expires, and its signature
+// need not be checked again (aat.Config.CacheSize).
+const aatCacheSize = 10_000
+
 // Options are the dependencies of a Server. Nil fields have defaults.
 type Options struct {
 	// Logger receives events (never tokens, proofs or keys). Nil discards.
@@ -119,7 +124,8 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 		}
 		s.closers = append(s.closers, s.child.close)
 	}
-	verifier, err := aat.NewVerifier(aat.Config{Issuers: keys, Audience: cfg.Audience, Skew: cfg.Skew, Now: s.now, RequireConfirmation: true})
+	verifier, err := aat.NewVerifier(aat.Config{Issuers: keys, Audience: cfg.Audience, Skew: cfg.Skew, Now: s.now,
+		RequireConfirmation: true, CacheSize: aatCacheSize})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package aat
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,12 +45,22 @@ type Config struct {
 	// RequireConfirmation refuses tokens without a cnf key binding
 	// (x5t#S256 or jkt) with ErrBinding.
 	RequireConfirmation bool
+	// CacheSize is how many verified tokens Verify remembers, so that a
+	// token presented again skips parsing, the key lookup and the
+	// signature; its claims (exp, nbf, iat, aud, cnf) are still checked
+	// against Now on every call, and an entry is dropped at the token's
+	// exp or CacheMaxAge after it was verified, whichever comes first. So
+	// a token whose key leaves the issuer's key set stays accepted for at
+	// most CacheMaxAge (revocations are checked by callers on every call).
+	// Zero turns the cache off; negative or above MaxCacheSize is an error.
+	CacheSize int
 }
 
 // Verifier checks AATs. It is safe for concurrent use.
 type Verifier struct {
-	cfg  Config
-	algs []jose.SignatureAlgorithm
+	cfg   Config
+	algs  []jose.SignatureAlgorithm
+	cache *verifiedCache // nil when Config.CacheSize is 0
 }
 
 // NewVerifier checks cfg and returns a Verifier.
@@ -71,6 +82,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Skew == 0 {
 		cfg.Skew = DefaultSkew
 	}
+	if cfg.CacheSize < 0 || cfg.CacheSize > MaxCacheSize {
+		return nil, fmt.Errorf("aat verifier: cache size %d outside [0, %d]", cfg.CacheSize, MaxCacheSize)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -87,6 +101,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if len(v.algs) == 0 {
 		return nil, errors.New("aat verifier: no allowed algorithms")
 	}
+	if cfg.CacheSize > 0 {
+		v.cache = newVerifiedCache(cfg.CacheSize)
+	}
 	return v, nil
 }
 
@@ -95,8 +112,30 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // signature with the issuer's key for kid, required claims, aat_version,
 // exp/nbf/iat with the skew, lifetime cap, aud, and cnf when required.
 // Binding to a peer certificate or DPoP key is checked by CheckX5T and
-// CheckJKT.
+// CheckJKT. With Config.CacheSize set, a token verified before skips
+// everything up to the claims, which are checked again as above. The
+// returned Claims are the caller's own.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v.cache == nil || len(token) > MaxTokenSize {
+		return v.verify(ctx, token)
+	}
+	key := sha256.Sum256([]byte(token))
+	if c := v.cache.get(key, v.cfg.Now()); c != nil {
+		if err := v.checkClaims(c); err != nil {
+			return nil, fmt.Errorf("aat %s: %w", c.ID, err)
+		}
+		return c, nil
+	}
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(key, c.clone(), v.cfg.Now())
+	return c, nil
+}
+
+// verify checks token with no cache, as Verify documents.
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenSize)
 	}
