@@ -5,24 +5,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/config"
-	"github.com/aip-project/aip/issuer/registry"
+	"github.com/aip-project/aip/test/issuertest"
 )
 
 const localUser = "alice"
@@ -44,54 +39,13 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // the YAML keys extra) on a loopback port, on clock c.
 func startIssuer(t testing.TB, c *clock, extra string) (string, *issuer.Issuer) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	base := "http://" + ln.Addr().String()
-	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
-issuer_url: %q
-audit: {path: %q}
-signer: {type: local, key_file: %q}
-store: {type: file, path: %q}
-local_user: {enabled: true, user_id: %s}
-%s`, ln.Addr().String(), base, filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "store"), localUser, extra))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatalf("issuer config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{Now: c.Now})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatalf("issuer.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- is.Server.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("issuer serve: %v", err)
-		}
-		_ = is.Close()
-	})
-	return base, is
+	return issuertest.Start(t, issuertest.Options{LocalUser: localUser, Now: c.Now, Extra: extra})
 }
 
 // registerAgent registers a native-key agent for the local user.
 func registerAgent(t testing.TB, is *issuer.Issuer, id string, tools ...string) *dpop.Key {
 	t.Helper()
-	k, err := dpop.NewKey("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := is.Registry().Create(context.Background(), registry.Agent{ID: id, PublicKey: &jose.JSONWebKey{Key: k.Public()},
-		Capabilities: tools, AllowedUsers: []string{localUser}}); err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return issuertest.RegisterNativeAgent(t, is, localUser, id, tools...)
 }
 
 // mcpServer checks every request as an enforcer does — the AAT against

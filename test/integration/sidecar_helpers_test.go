@@ -15,14 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/config"
-	"github.com/aip-project/aip/issuer/registry"
+	"github.com/aip-project/aip/test/issuertest"
 )
 
 const (
@@ -45,54 +42,13 @@ func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.of
 // user: the embedded default, which needs the file store) on loopback.
 func startSidecarIssuer(t *testing.T, clock *offsetClock) (string, *issuer.Issuer) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	base := "http://" + ln.Addr().String()
-	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
-issuer_url: %q
-audit: {path: %q}
-signer: {type: local, key_file: %q}
-store: {type: file, path: %q}
-local_user: {enabled: true, user_id: %s}
-`, ln.Addr().String(), base, filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "store"), sidecarUser))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatalf("issuer config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{Now: clock.Now})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatalf("issuer.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- is.Server.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Logf("issuer serve: %v", err)
-		}
-		_ = is.Close()
-	})
-	return base, is
+	return issuertest.Start(t, issuertest.Options{LocalUser: sidecarUser, Now: clock.Now})
 }
 
 // registerNativeAgent registers a native-key agent for the local user.
 func registerNativeAgent(t *testing.T, is *issuer.Issuer, id string, tools ...string) *dpop.Key {
 	t.Helper()
-	k, err := dpop.NewKey("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := is.Registry().Create(context.Background(), registry.Agent{ID: id, PublicKey: &jose.JSONWebKey{Key: k.Public()},
-		Capabilities: tools, AllowedUsers: []string{sidecarUser}}); err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return issuertest.RegisterNativeAgent(t, is, sidecarUser, id, tools...)
 }
 
 // startSidecar runs `aip-enforcer serve` in-process (plain loopback) in

@@ -20,10 +20,10 @@ import (
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/issuertest"
 )
 
 // Limits of the sidecar under attack.
@@ -80,40 +80,7 @@ func newStack(t *testing.T) *stack {
 // local user.
 func (st *stack) startIssuer(t *testing.T) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	st.issuerURL = "http://" + ln.Addr().String()
-	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
-issuer_url: %q
-audit: {path: %q}
-signer: {type: local, key_file: %q}
-store: {type: file, path: %q}
-local_user: {enabled: true, user_id: %s}
-`, ln.Addr().String(), st.issuerURL, filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "store"), localUser))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatalf("issuer config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatalf("issuer.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- is.Server.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Logf("issuer serve: %v", err)
-		}
-		_ = is.Close()
-	})
-	st.issuer = is
+	st.issuerURL, st.issuer = issuertest.Start(t, issuertest.Options{LocalUser: localUser})
 }
 
 // countingProxy stands between the sidecar and server-everything and

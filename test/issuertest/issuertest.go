@@ -1,0 +1,83 @@
+// Package issuertest runs a real aip issuer in-process on loopback for
+// tests: local key, file store and the embedded local user, exactly as
+// `aip-issuer serve` runs on a single machine. It is a test helper; no
+// product code imports it.
+package issuertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/aip-project/aip/identity/dpop"
+	"github.com/aip-project/aip/issuer"
+	"github.com/aip-project/aip/issuer/config"
+	"github.com/aip-project/aip/issuer/registry"
+)
+
+// Options adjust the issuer Start runs.
+type Options struct {
+	LocalUser string           // the local user's id (required)
+	Now       func() time.Time // the issuer's clock; nil: time.Now
+	Extra     string           // more top-level YAML config, e.g. a spiffe section
+}
+
+// Start runs the issuer until t ends and returns its base URL.
+func Start(t testing.TB, o Options) (string, *issuer.Issuer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	base := "http://" + ln.Addr().String()
+	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
+issuer_url: %q
+audit: {path: %q}
+signer: {type: local, key_file: %q}
+store: {type: file, path: %q}
+local_user: {enabled: true, user_id: %s}
+%s`, ln.Addr().String(), base, filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "key.pem"),
+		filepath.Join(dir, "store"), o.LocalUser, o.Extra))
+	if err != nil {
+		_ = ln.Close()
+		t.Fatalf("issuer config: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	is, err := issuer.New(ctx, cfg, issuer.Options{Now: o.Now})
+	if err != nil {
+		cancel()
+		_ = ln.Close()
+		t.Fatalf("issuer.New: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- is.Server.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("issuer serve: %v", err)
+		}
+		_ = is.Close()
+	})
+	return base, is
+}
+
+// RegisterNativeAgent registers agent id with a fresh Ed25519 key, the
+// given tools as capabilities, usable by user, and returns the key.
+func RegisterNativeAgent(t testing.TB, is *issuer.Issuer, user, id string, tools ...string) *dpop.Key {
+	t.Helper()
+	k, err := dpop.NewKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := is.Registry().Create(context.Background(), registry.Agent{ID: id, PublicKey: &jose.JSONWebKey{Key: k.Public()},
+		Capabilities: tools, AllowedUsers: []string{user}}); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
