@@ -128,10 +128,16 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 		local.UIDs = cfg.Admins.Socket.UIDs
 	}
 
+	var ci *token.CIVerifier
+	if len(cfg.CITrust) > 0 {
+		if ci, err = token.NewCIVerifier(token.CIConfig{Policies: cfg.CITrust, Replay: st.replay, Now: o.Now}); err != nil {
+			return nil, err
+		}
+	}
 	ex, err := token.NewExchanger(token.Config{
 		Issuer: cfg.IssuerURL, Agents: agents, Subjects: subjects, Registry: st.registry,
 		Revocations: st.revocations, Signer: is.Signer, Audit: aw, Policies: cfg.Policies,
-		DefaultTTL: cfg.Token.DefaultTTL, MaxTTL: cfg.Token.MaxTTL, Logger: o.Logger, Now: o.Now,
+		DefaultTTL: cfg.Token.DefaultTTL, MaxTTL: cfg.Token.MaxTTL, Logger: o.Logger, Now: o.Now, CI: ci,
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/aip-project/aip/issuer/token"
 )
 
 // Signer and store types.
@@ -35,6 +37,8 @@ type Config struct {
 	// put in AATs as policy_hash.
 	Policies map[string]string
 	Log      Log
+	// CITrust are the CI/CD token trust policies, in order (ci.go).
+	CITrust []token.CIPolicy
 }
 
 // TLS configures HTTPS.

@@ -53,6 +53,9 @@ func applyDefaults(f *File) {
 	}
 	set(&f.Token.DefaultTTL, "5m")
 	set(&f.Token.MaxTTL, "1h")
+	for i := range f.CITrust {
+		set(&f.CITrust[i].TTL, f.Token.DefaultTTL)
+	}
 	set(&f.Audit.Path, "aip-data/issuer-audit.jsonl")
 	set(&f.Log.Level, "info")
 	set(&f.Log.Format, "text")

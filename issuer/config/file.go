@@ -16,6 +16,7 @@ type File struct {
 	LocalUser         LocalUserFile     `yaml:"local_user"`
 	Audit             AuditFile         `yaml:"audit"`
 	Policies          map[string]string `yaml:"policies"`
+	CITrust           []CITrustFile     `yaml:"ci_trust"` // see ci.go
 	Log               LogFile           `yaml:"log"`
 }
 

@@ -37,6 +37,7 @@ func Validate(f File) (*Config, error) {
 	c.SPIFFE = validateSPIFFE(&p, f.SPIFFE)
 	c.Token = validateToken(&p, f.Token)
 	c.Admins = validateAdmins(&p, f.Admins, c.TLS != nil)
+	c.CITrust = validateCITrust(&p, f.CITrust, c.Token.MaxTTL)
 	c.LocalUser = LocalUser(f.LocalUser)
 	if f.LocalUser.Enabled {
 		host, _, _ := net.SplitHostPort(f.Listen)
@@ -49,8 +50,8 @@ func Validate(f File) (*Config, error) {
 	} else if f.LocalUser.UserID != "" {
 		p.Add("local_user.user_id", "set but local_user.enabled is false")
 	}
-	if len(c.IdentityProviders) == 0 && !f.LocalUser.Enabled {
-		p.Add("identity_providers", "at least one identity provider is required (or local_user.enabled on a single machine)")
+	if len(c.IdentityProviders) == 0 && !f.LocalUser.Enabled && len(c.CITrust) == 0 {
+		p.Add("identity_providers", "at least one identity provider is required (or ci_trust, or local_user.enabled on a single machine)")
 	}
 	if f.Audit.Path == "" {
 		p.Add("audit.path", "is required")

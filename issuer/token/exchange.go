@@ -46,6 +46,7 @@ type Config struct {
 	Signer      signer.Signer          // required
 	Audit       Auditor                // required
 	Entitlement Entitlements           // nil: users may delegate every tool
+	CI          *CIVerifier            // nil: no ci_trust (jwt subject tokens refused)
 	Policies    map[string]string      // audience -> policy_hash
 	DefaultTTL  time.Duration          // zero: aat.DefaultLifetime
 	MaxTTL      time.Duration          // zero: aat.MaxLifetime
@@ -111,6 +112,7 @@ type state struct {
 	agent   *registry.Agent
 	user    *User
 	session string
+	note    string // appended to the audit reason (a CI token's policy and digest)
 }
 
 // Exchange runs the steps in the AIP order and audits the outcome. A
@@ -127,13 +129,13 @@ func (e *Exchanger) Exchange(ctx context.Context, req Request, creds Credentials
 	}
 	if err != nil {
 		oe := oauth.As(err)
-		rec.Decision, rec.Reason = audit.Refuse, oe.Code+": "+oe.Reason
+		rec.Decision, rec.Reason = audit.Refuse, oe.Code+": "+oe.Reason+st.note
 		if _, aerr := e.cfg.Audit.Append(rec); aerr != nil {
 			e.cfg.Logger.Error("audit refusal", "request_id", requestID, "err", aerr)
 		}
 		return nil, oe
 	}
-	rec.AATJTI, rec.Reason = res.JTI, "method="+res.Method+" scope="+res.Response.Scope
+	rec.AATJTI, rec.Reason = res.JTI, "method="+res.Method+" scope="+res.Response.Scope+st.note
 	if len(req.Audience) > 0 {
 		rec.PolicyHash = e.cfg.Policies[req.Audience[0]]
 	}
@@ -145,6 +147,9 @@ func (e *Exchanger) Exchange(ctx context.Context, req Request, creds Credentials
 }
 
 func (e *Exchanger) exchange(ctx context.Context, req Request, creds Credentials, st *state) (*Result, error) {
+	if req.SubjectTokenType == TokenTypeJWT {
+		return e.exchangeCI(ctx, req, creds, st)
+	}
 	// 1. The agent's identity.
 	creds.ActorToken = req.ActorToken
 	proven, err := e.cfg.Agents.Verify(ctx, creds)
@@ -213,7 +218,7 @@ func (e *Exchanger) exchange(ctx context.Context, req Request, creds Credentials
 	}
 
 	// 7. Sign.
-	return e.mint(ctx, req, proven, agent, user, st.session, tools)
+	return e.mint(ctx, req, proven, agent, user, st.session, tools, e.cfg.DefaultTTL)
 }
 
 func (e *Exchanger) lookup(ctx context.Context, p *Proven) (*registry.Agent, error) {
@@ -269,7 +274,7 @@ func (e *Exchanger) capabilities(ctx context.Context, a *registry.Agent, u *User
 	return tools, nil
 }
 
-func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registry.Agent, u *User, session string, tools []string) (*Result, error) {
+func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registry.Agent, u *User, session string, tools []string, ttl time.Duration) (*Result, error) {
 	now := e.cfg.Now()
 	actor := a.ID
 	if p.SPIFFEID != "" {
@@ -282,7 +287,7 @@ func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registr
 		Audience:     jwt.Audience(req.Audience),
 		IssuedAt:     jwt.NumericDate(now.Unix()),
 		NotBefore:    jwt.NumericDate(now.Unix()),
-		Expiry:       jwt.NumericDate(now.Add(e.cfg.DefaultTTL).Unix()),
+		Expiry:       jwt.NumericDate(now.Add(ttl).Unix()),
 		Agent:        aat.Agent{ID: a.ID, SPIFFEID: a.SPIFFEID, PublicKeyThumbprint: a.KeyThumbprint},
 		UserBinding:  aat.UserBinding{UserID: u.ID, Issuer: u.Issuer, AuthMethod: u.AuthMethod, Groups: u.Groups},
 		Capabilities: aat.Capabilities{Tools: tools},
@@ -314,7 +319,7 @@ func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registr
 	return &Result{
 		Response: Response{
 			AccessToken: tok, IssuedTokenType: TokenTypeJWT, TokenType: tokenType,
-			ExpiresIn: int64(e.cfg.DefaultTTL / time.Second), Scope: strings.Join(tools, " "),
+			ExpiresIn: int64(ttl / time.Second), Scope: strings.Join(tools, " "),
 		},
 		JTI: jti, AgentID: a.ID, UserID: u.ID, Method: p.Method,
 	}, nil

@@ -70,8 +70,8 @@ func ParseRequest(form url.Values) (Request, error) {
 	switch {
 	case r.SubjectToken == "":
 		return Request{}, oauth.New(oauth.InvalidRequest, "missing_subject_token", "subject_token is required", nil)
-	case r.SubjectTokenType != TokenTypeIDToken && r.SubjectTokenType != TokenTypeLocalUser:
-		return Request{}, oauth.New(oauth.InvalidRequest, "subject_token_type", "subject_token_type must be "+TokenTypeIDToken, nil)
+	case r.SubjectTokenType != TokenTypeIDToken && r.SubjectTokenType != TokenTypeLocalUser && r.SubjectTokenType != TokenTypeJWT:
+		return Request{}, oauth.New(oauth.InvalidRequest, "subject_token_type", "subject_token_type must be "+TokenTypeIDToken+" (a user) or "+TokenTypeJWT+" (a CI/CD job)", nil)
 	case len(r.SubjectToken) > maxTokenLen || len(r.ActorToken) > maxTokenLen:
 		return Request{}, oauth.New(oauth.InvalidRequest, "token_too_large", "token too large", nil)
 	case r.ActorToken != "" && r.ActorTokenType != TokenTypeJWT:
