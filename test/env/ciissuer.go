@@ -113,7 +113,7 @@ func GitHubClaims(audience, owner, repo string) map[string]any {
 		"sha": "2f1c0b6e9a4b7d1f3e5c8a0b2d4f6e8a1c3b5d7f", "actor": "octocat", "actor_id": "583231",
 		"workflow": "deploy", "workflow_ref": r + "/.github/workflows/deploy.yml@refs/heads/main",
 		"job_workflow_ref": r + "/.github/workflows/deploy.yml@refs/heads/main",
-		"event_name": "push", "run_id": "9000000001", "run_number": "42", "run_attempt": "1", "runner_environment": "github-hosted",
+		"event_name":       "push", "run_id": "9000000001", "run_number": "42", "run_attempt": "1", "runner_environment": "github-hosted",
 	}
 }
 

@@ -54,6 +54,7 @@ type exchangeFlags struct {
 	workloadAPI      string
 	subjectTokenFile string
 	localUser        localUserFlag
+	ci               ciFlags // token_ci.go
 	// fetchSVID returns a JWT-SVID for audience from the Workload API at
 	// addr; nil means the real Workload API (tests replace it).
 	fetchSVID func(ctx context.Context, addr, audience string) (string, error)
@@ -64,7 +65,8 @@ func tokenExchangeCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "exchange",
 		Summary: "exchange a user token and the agent's identity for an AAT",
-		Usage:   "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR [--key FILE]) (--subject-token-file FILE | --local-user[=USER])",
+		Usage: "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR [--key FILE]) (--subject-token-file FILE | --local-user[=USER])\n" +
+			"  aip token exchange --audience AUD [--scope TOOLS] --ci github|gitlab [--key FILE | --key-out FILE]",
 		Help: "Runs an RFC 8693 token exchange at the issuer and prints the AAT (with --output json,\n" +
 			"the whole response: access_token, token_type, expires_in, scope).\n\n" +
 			"The agent proves itself with its registered native key (--key: a DPoP proof, RFC 9449;\n" +
@@ -75,7 +77,10 @@ func tokenExchangeCommand() *cli.Command {
 			"--workload-api alone yields an unbound AAT, which sidecars requiring proofs refuse; it\n" +
 			"is only usable where tokens are bound by mTLS instead. The user is an OIDC ID token read from\n" +
 			"--subject-token-file, or, on the embedded single-machine default, the local OS user\n" +
-			"(--local-user, or --local-user=NAME).",
+			"(--local-user, or --local-user=NAME).\n\n" +
+			"In a CI/CD job, --ci github|gitlab exchanges the job's OIDC token, read from the CI\n" +
+			"environment, under the issuer's ci_trust policies (docs/cicd.md): the job proves a key it\n" +
+			"generates (or --key) and the AAT is bound to it; --key-out saves that key for the agent.",
 		Flags: func(fs *flag.FlagSet) {
 			o.issuer.declare(fs, false)
 			fs.Var(&o.audiences, "audience", "the MCP server `AUD` the AAT is for (required; repeatable)")
@@ -84,6 +89,7 @@ func tokenExchangeCommand() *cli.Command {
 			fs.StringVar(&o.workloadAPI, "workload-api", "", "SPIFFE Workload API `ADDR`, e.g. unix:///run/spire/agent.sock")
 			fs.StringVar(&o.subjectTokenFile, "subject-token-file", "", "`FILE` holding the user's OIDC ID token")
 			fs.Var(&o.localUser, "local-user", "act for the local OS user (or --local-user=NAME)")
+			o.ci.declare(fs)
 		},
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
 			if len(args) != 0 {
@@ -100,6 +106,9 @@ func tokenExchangeCommand() *cli.Command {
 			if o.issuer.output == "json" {
 				return writeJSON(env.Stdout, res)
 			}
+			if note := o.ci.note(o.keyPath); note != "" {
+				fmt.Fprintln(env.Stderr, note)
+			}
 			_, err = fmt.Fprintln(env.Stdout, res.AccessToken)
 			return err
 		},
@@ -109,6 +118,9 @@ func tokenExchangeCommand() *cli.Command {
 // request checks the flags and builds the token request.
 func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest, *issuerclient.Client, error) {
 	var req issuerclient.TokenRequest
+	if o.ci.provider != "" {
+		return o.ciRequest(ctx)
+	}
 	switch {
 	case len(o.audiences) == 0:
 		return req, nil, cli.Usagef("--audience is required")
