@@ -25,6 +25,9 @@ type Options struct {
 	LocalUser string           // the local user's id (required)
 	Now       func() time.Time // the issuer's clock; nil: time.Now
 	Extra     string           // more top-level YAML config, e.g. a spiffe section
+	// ExtraFor, when set, returns more top-level YAML that needs the
+	// issuer's URL (e.g. a ci_trust audience); it follows Extra.
+	ExtraFor func(issuerURL string) string
 }
 
 // Start runs the issuer until t ends and returns its base URL.
@@ -36,6 +39,10 @@ func Start(t testing.TB, o Options) (string, *issuer.Issuer) {
 	}
 	dir := t.TempDir()
 	base := "http://" + ln.Addr().String()
+	extra := o.Extra
+	if o.ExtraFor != nil {
+		extra += "\n" + o.ExtraFor(base)
+	}
 	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
 issuer_url: %q
 audit: {path: %q}
@@ -43,7 +50,7 @@ signer: {type: local, key_file: %q}
 store: {type: file, path: %q}
 local_user: {enabled: true, user_id: %s}
 %s`, ln.Addr().String(), base, filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "key.pem"),
-		filepath.Join(dir, "store"), o.LocalUser, o.Extra))
+		filepath.Join(dir, "store"), o.LocalUser, extra))
 	if err != nil {
 		_ = ln.Close()
 		t.Fatalf("issuer config: %v", err)

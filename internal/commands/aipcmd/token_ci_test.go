@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,7 +35,7 @@ func ciIssuer(t *testing.T) (string, *env.CIIssuer) {
 
 // actionsRuntime serves ACTIONS_ID_TOKEN_REQUEST_URL as GitHub's runtime
 // does: the bearer request token, ?audience=, {"value": token}.
-func actionsRuntime(t *testing.T, ci *env.CIIssuer, repo string) {
+func actionsRuntime(t *testing.T, ci *env.CIIssuer, repo string, extra ...map[string]any) {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer runtime-request-token" || r.URL.Query().Get("api-version") != "2.0" {
@@ -42,20 +43,24 @@ func actionsRuntime(t *testing.T, ci *env.CIIssuer, repo string) {
 			return
 		}
 		owner, name, _ := strings.Cut(repo, "/")
-		_ = json.NewEncoder(w).Encode(map[string]string{"value": ci.Mint(t, env.GitHubClaims(r.URL.Query().Get("audience"), owner, name))})
+		claims := env.GitHubClaims(r.URL.Query().Get("audience"), owner, name)
+		for _, m := range extra {
+			maps.Copy(claims, m)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"value": ci.Mint(t, claims)})
 	}))
 	t.Cleanup(srv.Close)
 	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", srv.URL+"/_apis/idtoken?api-version=2.0")
 	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runtime-request-token")
 }
 
-func verifyCIAAT(t *testing.T, issuerURL, raw string) *aat.Claims {
+func verifyCIAAT(t *testing.T, issuerURL, audience, raw string) *aat.Claims {
 	t.Helper()
 	src, err := aat.NewJWKSSource(aat.JWKSConfig{URL: issuerURL + "/.well-known/jwks.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := aat.NewVerifier(aat.Config{Issuers: map[string]aat.KeySource{issuerURL: src}, Audience: ciMCP})
+	v, err := aat.NewVerifier(aat.Config{Issuers: map[string]aat.KeySource{issuerURL: src}, Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +92,7 @@ func TestTokenExchangeCIGitHub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--key-out: %v", err)
 	}
-	c := verifyCIAAT(t, url, res.AccessToken)
+	c := verifyCIAAT(t, url, ciMCP, res.AccessToken)
 	switch {
 	case res.TokenType != "DPoP" || res.Scope != "deploy status":
 		t.Errorf("response %s", out)
@@ -118,7 +123,7 @@ func TestTokenExchangeCIGitLab(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	c := verifyCIAAT(t, url, strings.TrimSpace(out))
+	c := verifyCIAAT(t, url, ciMCP, strings.TrimSpace(out))
 	if c.Subject != "project_path:infra/deploy:ref_type:branch:ref:main" || strings.Join(c.Capabilities.Tools, ",") != "status" {
 		t.Errorf("sub %q tools %v", c.Subject, c.Capabilities.Tools)
 	}
@@ -147,7 +152,7 @@ func TestTokenExchangeCIGitLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := verifyCIAAT(t, url, strings.TrimSpace(out)); c.Confirmation == nil || c.Confirmation.JKT != k.Thumbprint() {
+	if c := verifyCIAAT(t, url, ciMCP, strings.TrimSpace(out)); c.Confirmation == nil || c.Confirmation.JKT != k.Thumbprint() {
 		t.Errorf("cnf %+v", c.Confirmation)
 	}
 }
