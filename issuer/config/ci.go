@@ -123,7 +123,7 @@ func ciConditions(p *keypath.Problems, path string, f CITrustFile) []token.CICon
 	owner, shared := ownerClaims[f.Issuer]
 	if shared && !slices.ContainsFunc(out, func(c token.CICondition) bool { return pinsOwner(c, owner.paths, owner.ids, owner.subPrefix) }) {
 		p.Add(path+".conditions", "would accept every repository of the shared issuer %s: pin the owner with an exact %s, or a %s pattern naming the owner (e.g. %q)",
-			f.Issuer, strings.Join(owner.ids, " or "), strings.Join(append(slices.Clone(owner.paths), "sub"), ", "), "my-org/*")
+			f.Issuer, strings.Join(owner.ids, " or "), strings.Join(owner.paths, ", ")+" or sub", "my-org/*")
 	}
 	return out
 }
