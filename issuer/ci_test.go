@@ -199,3 +199,31 @@ func TestCIExchangeDispatch(t *testing.T) {
 		t.Fatalf("a CI token as an id_token: %d %s", got.Status, got.Body)
 	}
 }
+
+// Two replicas on one Redis: a CI token exchanged at one is refused at
+// the other.
+func TestCIExchangeReplicasShareReplay(t *testing.T) {
+	ci, redis := env.StartCIIssuer(t), env.Redis(t)
+	extra := fmt.Sprintf(`store: {type: redis, addrs: [%q], prefix: %q}
+ci_trust:
+  - {name: octo, issuer: %q, audience: aip-ci, agent: deployer, capabilities: [deploy],
+     conditions: {repository_owner_id: 4200001}}
+`, redis.Addr, fmt.Sprintf("ci%d", time.Now().UnixNano()), ci.URL)
+	a := startIssuer(t, extra, issuer.Options{})
+	b := startIssuer(t, extra, issuer.Options{})
+	k, err := dpop.NewKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := publicJWK(k)
+	if _, err := a.Issuer.Registry().Create(context.Background(), registry.Agent{ID: "deployer", PublicKey: &pub, Capabilities: []string{"deploy"}}); err != nil {
+		t.Fatal(err)
+	}
+	ciToken := ci.Mint(t, env.GitHubClaims("aip-ci", "octo-org", "app"))
+	if got := a.ciExchange(t, ciToken, k, nil); got.Status != http.StatusOK {
+		t.Fatalf("replica a: %d %s", got.Status, got.Body)
+	}
+	if got := b.ciExchange(t, ciToken, k, nil); got.field(t, "error") != "invalid_grant" || !strings.Contains(got.field(t, "error_description"), "already exchanged") {
+		t.Fatalf("replica b: %d %s", got.Status, got.Body)
+	}
+}

@@ -3,6 +3,9 @@
 // Dex, and the official MCP servers — on free loopback ports in temporary
 // directories, exactly as a user runs them.
 //
+// StartCIIssuer is the exception: an in-process OIDC issuer standing in for
+// GitHub Actions and GitLab CI, whose tokens Dex cannot mint (ciissuer.go).
+//
 // Each component starts at most once per test binary and is shared; call
 // Main from TestMain so they are stopped when the tests end:
 //
