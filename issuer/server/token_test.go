@@ -53,7 +53,8 @@ func TestTokenExchange(t *testing.T) {
 		{name: "resource as audience", edit: func(f url.Values) { f.Del("audience"); f.Set("resource", mcpAud) }, wantStatus: 200, wantScope: "read_file search write_file"},
 		{name: "no subject token", edit: func(f url.Values) { f.Del("subject_token") }, wantStatus: 400, wantError: oauth.InvalidRequest},
 		{name: "garbled subject token", edit: func(f url.Values) { f.Set("subject_token", "not.a.jwt") }, wantStatus: 400, wantError: oauth.InvalidGrant},
-		{name: "wrong subject token type", edit: func(f url.Values) { f.Set("subject_token_type", token.TokenTypeJWT) }, wantStatus: 400, wantError: oauth.InvalidRequest},
+		{name: "wrong subject token type", edit: func(f url.Values) { f.Set("subject_token_type", "urn:ietf:params:oauth:token-type:saml2") }, wantStatus: 400, wantError: oauth.InvalidRequest},
+		{name: "ci token without ci_trust", edit: func(f url.Values) { f.Set("subject_token_type", token.TokenTypeJWT) }, wantStatus: 400, wantError: oauth.InvalidGrant},
 		{name: "unknown idp", edit: func(f url.Values) { f.Set("subject_token", other.idToken(t, alice)) }, wantStatus: 400, wantError: oauth.InvalidGrant},
 		{name: "forged token with a trusted iss", edit: func(f url.Values) {
 			forged := &idp{key: other.key, iss: idpURL}
