@@ -64,10 +64,8 @@ func validateCITrust(p *keypath.Problems, fs []CITrustFile, maxTTL time.Duration
 			p.Add(path+".name", "duplicate name %q", f.Name)
 		}
 		names[f.Name] = true
-		iss := checkURL(p, path+".issuer", f.Issuer, true)
-		if iss != "" && iss != f.Issuer {
-			p.Add(path+".issuer", "must be written exactly as the tokens' iss, without a trailing /")
-		}
+		// The issuer is kept as written: it is compared exactly with iss.
+		checkURL(p, path+".issuer", f.Issuer, true)
 		if f.Audience == "" {
 			p.Add(path+".audience", "is required (the aud the CI job requests its token for, e.g. the issuer URL)")
 		}
@@ -120,7 +118,7 @@ func ciConditions(p *keypath.Problems, path string, f CITrustFile) []token.CICon
 		}
 		out = append(out, token.CICondition{Claim: c, Pattern: g})
 	}
-	owner, shared := ownerClaims[f.Issuer]
+	owner, shared := ownerClaims[strings.TrimSuffix(f.Issuer, "/")]
 	if shared && !slices.ContainsFunc(out, func(c token.CICondition) bool { return pinsOwner(c, owner.paths, owner.ids, owner.subPrefix) }) {
 		p.Add(path+".conditions", "would accept every repository of the shared issuer %s: pin the owner with an exact %s, or a %s pattern naming the owner (e.g. %q)",
 			f.Issuer, strings.Join(owner.ids, " or "), strings.Join(owner.paths, ", ")+" or sub", "my-org/*")

@@ -71,6 +71,7 @@ func TestCITrustProblems(t *testing.T) {
 		{"github: everything", policy(gh, "{repository: '**'}"), []string{"ci_trust[0].conditions: would accept every repository"}},
 		{"github: owner id glob", policy(gh, "{repository_owner_id: '42*'}"), []string{"ci_trust[0].conditions: would accept every repository"}},
 		{"github: sub of any repo", policy(gh, "{sub: 'repo:*'}"), []string{"ci_trust[0].conditions: would accept every repository"}},
+		{"github with a trailing slash", policy(gh+"/", "{ref: refs/heads/main}"), []string{"ci_trust[0].conditions: would accept every repository"}},
 		{"gitlab.com: branch only", policy(gl, "{ref: main, ref_protected: 'true'}"), []string{"ci_trust[0].conditions: would accept every repository of the shared issuer https://gitlab.com"}},
 		{"gitlab.com: any group", policy(gl, "{project_path: '**/infra'}"), []string{"ci_trust[0].conditions: would accept"}},
 		{"no conditions", policy("https://gitlab.example.org", "{}"), []string{"ci_trust[0].conditions: at least one claim condition"}},
@@ -85,7 +86,7 @@ func TestCITrustProblems(t *testing.T) {
 			"{name: p, issuer: 'https://ci.example.org', audience: a, agent: x, capabilities: [d, d], conditions: {a: b}}," +
 			"{name: p, issuer: 'https://ci.example.org', jwks_url: 'https://ci.example.org/k', audience: a, agent: x, capabilities: [d], conditions: {a: b}}]\n",
 			[]string{"ci_trust[1].name: duplicate name", "ci_trust[0].capabilities[1]: must be a non-empty, unique tool", "ci_trust[1].jwks_url: differs from another policy"}},
-		{"trailing slash", policy("https://ci.example.org/", "{a: b}"), []string{"ci_trust[0].issuer: must be written exactly as the tokens' iss"}},
+		{"issuer with a query", policy("https://ci.example.org/?x=1", "{a: b}"), []string{"ci_trust[0].issuer: must be an absolute URL without query"}},
 		{"unknown key", "ci_trust: [{name: p, issuer: 'https://ci.example.org', audience: a, agent: x, capabilities: [d], conditions: {a: b}, claims: {}}]\n",
 			[]string{"ci_trust[0].claims: unknown key"}},
 	}
@@ -122,6 +123,18 @@ func TestCITrustPinnedOwner(t *testing.T) {
 		if _, err := config.Parse([]byte(y)); err != nil {
 			t.Errorf("%s: %v", conds, err)
 		}
+	}
+}
+
+// The issuer is compared exactly with the tokens' iss: a trailing slash
+// (some providers have one) is kept.
+func TestCITrustIssuerAsWritten(t *testing.T) {
+	cfg, err := config.Parse([]byte("ci_trust: [{name: p, issuer: 'https://ci.example.org/', audience: a, agent: x, capabilities: [d], conditions: {a: b}}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.CITrust[0].Issuer; got != "https://ci.example.org/" {
+		t.Fatalf("issuer = %q", got)
 	}
 }
 
