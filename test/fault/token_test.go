@@ -27,7 +27,7 @@ import (
 // offsetClock is a clock a test moves forward.
 type offsetClock struct{ off atomic.Int64 }
 
-func (c *offsetClock) Now() time.Time            { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *offsetClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 // dexIDP is the issuer configuration trusting the Dex at issuerURL.
