@@ -42,6 +42,9 @@ func startIssuer(t *testing.T, extra string, now func() time.Time) (string, *iss
 	}
 	dir := t.TempDir()
 	base := "http://" + ln.Addr().String()
+	if strings.Contains(extra, "tls:") {
+		base = "https://" + ln.Addr().String()
+	}
 	auditPath := filepath.Join(dir, "audit.jsonl")
 	yaml := fmt.Sprintf("listen: %q\nissuer_url: %q\naudit: {path: %q}\nstore: {type: file, path: %q}\n",
 		ln.Addr().String(), base, auditPath, filepath.Join(dir, "store"))
@@ -78,6 +81,10 @@ type sidecarConfig struct {
 	redis, prefix    string // shared stores when redis is set
 	publicURL        string // the URL clients use, when not the listener's
 	extra            string // more top-level YAML
+	// tls is the tls section (default: plain); with it, issuerClient
+	// reaches the issuer and probe the sidecar.
+	tls                 string
+	issuerClient, probe *http.Client
 }
 
 // startSidecar runs `aip-enforcer serve` in-process (plain loopback) and
@@ -100,14 +107,20 @@ func startSidecar(t *testing.T, c sidecarConfig) string {
 	if c.redis != "" {
 		extra += fmt.Sprintf("redis: {addrs: [%q], prefix: %q, timeout: 500ms}\n", c.redis, c.prefix)
 	}
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, "listen: %q\nupstream: {url: %q}\npolicy: {path: %q}\naudit: {path: %q}\naudience: %q\nissuers: [{issuer: %q}]\ntls: {mode: plain}\n%s",
-		ln.Addr().String(), c.upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, c.issuer, extra))
+	base, probe := "http://"+ln.Addr().String(), http.DefaultClient
+	if c.tls == "" {
+		c.tls = "tls: {mode: plain}\n"
+	} else {
+		base, probe = "https://"+ln.Addr().String(), c.probe
+	}
+	cfg, err := sidecar.Parse(fmt.Appendf(nil, "listen: %q\nupstream: {url: %q}\npolicy: {path: %q}\naudit: {path: %q}\naudience: %q\nissuers: [{issuer: %q}]\n%s%s",
+		ln.Addr().String(), c.upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, c.issuer, c.tls, extra))
 	if err != nil {
 		_ = ln.Close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{})
+	srv, err := sidecar.New(ctx, cfg, sidecar.Options{HTTPClient: c.issuerClient})
 	if err != nil {
 		cancel()
 		_ = ln.Close()
@@ -122,8 +135,7 @@ func startSidecar(t *testing.T, c sidecarConfig) string {
 		}
 		_ = srv.Close()
 	})
-	base := "http://" + ln.Addr().String()
-	waitReady(t, http.DefaultClient, base)
+	waitReady(t, probe, base)
 	return base
 }
 
