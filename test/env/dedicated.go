@@ -89,3 +89,15 @@ func (d *DexServer) Login(ctx context.Context, u DexUser) (string, error) {
 	}
 	return raw, nil
 }
+
+// RedisServerBinary returns the redis-server binary, for programs that
+// start their own (the load generator).
+func RedisServerBinary(t testing.TB) string {
+	t.Helper()
+	skipShort(t, "redis-server")
+	bin, err := Binary("REDIS_SERVER", "redis-server")
+	if err != nil {
+		t.Fatalf("%v (Debian: apt-get install -y redis-server)", err)
+	}
+	return bin
+}
