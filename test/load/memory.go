@@ -25,6 +25,9 @@ type memSample struct {
 	// the enforcer does not export it.
 	HeapAlloc int64
 	GCs       int
+	// CPU is the enforcer's user+system CPU time so far, and LoadCPU the
+	// generator's own (client, issuer and upstream run in it).
+	CPU, LoadCPU time.Duration
 }
 
 // gcTrace reads GODEBUG=gctrace=1 lines ("gc 12 @3.4s 1%: ... 4->5->2 MB,
@@ -76,7 +79,29 @@ func (s *stack) sampleMemory(at time.Duration) (memSample, error) {
 		return memSample{}, err
 	}
 	heap, gcs := s.gc.last()
-	return memSample{At: at, RSS: rss, LiveHeap: heap, HeapAlloc: metricHeapAlloc(s.enfURL), GCs: gcs}, nil
+	return memSample{At: at, RSS: rss, LiveHeap: heap, HeapAlloc: metricHeapAlloc(s.enfURL), GCs: gcs,
+		CPU: procCPU(strconv.Itoa(s.enforcer.pid())), LoadCPU: procCPU("self")}, nil
+}
+
+// procCPU reads utime+stime of /proc/PID/stat (in USER_HZ, 100 on Linux);
+// 0 when unreadable.
+func procCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (in parentheses, which may hold spaces).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 // procRSS reads VmRSS of pid, in bytes.

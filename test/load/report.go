@@ -71,6 +71,12 @@ func WriteReport(w io.Writer, r *Result) error {
 	for _, m := range r.Memory {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", m.At.Round(time.Second), mib(m.RSS), mib(m.LiveHeap), mib(m.HeapAlloc), m.GCs)
 	}
+	if n := len(r.Memory); n >= 2 && done > 0 {
+		first, last := r.Memory[0], r.Memory[n-1]
+		fmt.Fprintf(&b, "\nCPU over the run: the enforcer %s (%.0f µs a call), the generator with the client, issuer and upstream %s (%.0f µs a call).\n",
+			(last.CPU - first.CPU).Round(10*time.Millisecond), float64((last.CPU-first.CPU).Microseconds())/float64(done),
+			(last.LoadCPU - first.LoadCPU).Round(10*time.Millisecond), float64((last.LoadCPU-first.LoadCPU).Microseconds())/float64(done))
+	}
 	fmt.Fprintf(&b, "\nMemory bound: growth after the warm-up (%s) at most max(%.0f MiB, %.0f%% of the RSS then). %s.\n\n",
 		cfg.Warmup, float64(cfg.MaxGrowthBytes)/(1<<20), cfg.MaxGrowthRatio*100, r.MemoryNote)
 	fmt.Fprintf(&b, "## Audit log\n\n%d records, chain verified: %v.\n", r.AuditRecords, r.AuditErr == nil)
