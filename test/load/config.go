@@ -37,7 +37,8 @@ type Config struct {
 	KeepDir bool
 }
 
-// Defaults: 1,000 calls/s for 10 minutes, at most 256 in flight.
+// Defaults are the settings of `make soak`: 1,000 calls/s for 10 minutes,
+// at most 256 calls in flight.
 var Defaults = Config{
 	Rate: 1000, Duration: 10 * time.Minute, Concurrency: 256, Sessions: 16,
 	SampleEvery: 10 * time.Second, Warmup: time.Minute,

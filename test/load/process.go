@@ -74,7 +74,7 @@ func waitUntil(p *process, timeout time.Duration, cond func() error) error {
 			return nil
 		}
 		if p.exited() {
-			return fmt.Errorf("%s exited (%v); last check: %w", p.name, p.err, err)
+			return fmt.Errorf("%s exited (%w); last check: %w", p.name, p.err, err)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready after %s: %w", p.name, timeout, err)

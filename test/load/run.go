@@ -32,7 +32,7 @@ type Result struct {
 	Outcomes     map[string]int
 	Errors       int
 	ErrorSamples []string
-	Latency      latencies         // all calls, from their scheduled time
+	Latency      latencies          // all calls, from their scheduled time
 	ByKind       map[kind]latencies // per kind of call
 	Memory       []memSample
 	MemoryNote   string // how the memory bound was judged

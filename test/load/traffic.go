@@ -76,7 +76,10 @@ func do(ctx context.Context, session *mcp.ClientSession, i int) (string, error) 
 		if errors.As(err, &rpcErr) && rpcErr.Code == -32001 {
 			return outcomeDenied, nil
 		}
-		return "", fmt.Errorf("%s: %v, want a -32001 denial", k, err)
+		if err == nil {
+			return "", fmt.Errorf("%s: let through, want a -32001 denial", k)
+		}
+		return "", fmt.Errorf("%s: %w, want a -32001 denial", k, err)
 	}
 }
 
