@@ -24,6 +24,7 @@ import (
 // short is reported as such (exit 0, a note), not as tampering; an
 // enforcer started again on the same file continues the chain.
 func TestEnforcerKilledMidWrite(t *testing.T) {
+	server := env.MCPServerCommand(t, env.MCPEverything, "stdio")
 	bins := buildAIP(t)
 	dir := t.TempDir()
 	pol := filepath.Join(dir, "policy.yaml")
@@ -32,7 +33,7 @@ func TestEnforcerKilledMidWrite(t *testing.T) {
 	}
 	log := filepath.Join(dir, "audit.jsonl")
 
-	e := startStdioEnforcer(t, bins, pol, log)
+	e := startStdioEnforcer(t, bins, pol, log, server)
 	go e.pump() // allowed and denied calls as fast as the enforcer reads them
 	waitLines(t, log, 300)
 	if err := syscall.Kill(e.cmd.Process.Pid, syscall.SIGKILL); err != nil {
@@ -85,7 +86,7 @@ func TestEnforcerKilledMidWrite(t *testing.T) {
 	})
 
 	t.Run("a restarted enforcer continues the chain", func(t *testing.T) {
-		e := startStdioEnforcer(t, bins, pol, log)
+		e := startStdioEnforcer(t, bins, pol, log, server)
 		e.send(20)
 		e.close()
 		rep := verifyFile(t, log)
@@ -106,9 +107,9 @@ type stdioEnforcer struct {
 	done  chan struct{}
 }
 
-func startStdioEnforcer(t *testing.T, bins, pol, log string) *stdioEnforcer {
+func startStdioEnforcer(t *testing.T, bins, pol, log string, server []string) *stdioEnforcer {
 	t.Helper()
-	args := append([]string{"stdio", "--policy", pol, "--audit", log, "--"}, env.MCPServerCommand(t, env.MCPEverything, "stdio")...)
+	args := append([]string{"stdio", "--policy", pol, "--audit", log, "--"}, server...)
 	cmd := exec.Command(filepath.Join(bins, "aip-enforcer"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var stderr bytes.Buffer
