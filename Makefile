@@ -55,6 +55,16 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned) and gofmt
 bench: tools ## Run the benchmarks behind the speed targets and write docs/benchmarks.md
 	@GO=$(GO) ./scripts/bench.sh
 
+# The soak: not part of `make test`. See docs/soak.md.
+SOAK_RATE     ?= 1000
+SOAK_DURATION ?= 10m
+SOAK_REPORT   ?= $(BIN)/soak-report.md
+
+.PHONY: soak
+soak: build redis ## Soak the sidecar: SOAK_RATE calls/s (1000) for SOAK_DURATION (10m), report in SOAK_REPORT; fails on errors or memory growth
+	$(GO) build -o $(BIN)/aip-load ./test/load/cmd/aip-load
+	$(BIN)/aip-load -rate $(SOAK_RATE) -duration $(SOAK_DURATION) -enforcer $(BIN)/aip-enforcer -report $(SOAK_REPORT)
+
 .PHONY: demo
 demo: build ## Run the main job on embedded defaults
 	@./scripts/demo.sh

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -253,15 +254,34 @@ func (s *SPIRE) WaitForSVID(t testing.TB, id spiffeid.ID) {
 	}
 }
 
-// RestartAgent stops and starts the SPIRE agent (for fault tests).
+// RestartAgent stops and starts the SPIRE agent (for fault tests) and
+// waits until it is healthy. Its key was in memory, so it attests again,
+// with a new join token (a token is used once) aliased to the same NodeID.
 func (s *SPIRE) RestartAgent(t testing.TB) {
 	t.Helper()
-	args := s.agent.cmd.Args
+	args := slices.Clone(s.agent.cmd.Args)
 	s.agent.stop()
+	out, err := s.run("token", "generate", "-socketPath", s.ServerSocket, "-spiffeID", s.NodeID.String(), "-ttl", "600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.Index(args, "-joinToken"); i >= 0 && i+1 < len(args) {
+		args[i+1] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "Token:"))
+	}
 	p, err := startProcess("spire-agent", s.agent.cmd.Dir, nil, args[0], args[1:]...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.agent = p
 	onShutdown(p.stop)
+	sock := strings.TrimPrefix(s.WorkloadAddr, "unix://")
+	err = waitFor(p, 30*time.Second, func() error {
+		if out, err := exec.Command(args[0], "healthcheck", "-socketPath", sock).CombinedOutput(); err != nil {
+			return fmt.Errorf("agent healthcheck: %w: %s", err, bytes.TrimSpace(out))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("restart spire agent: %v", err)
+	}
 }
