@@ -35,6 +35,9 @@ type Config struct {
 	// put in AATs as policy_hash.
 	Policies map[string]string
 	Log      Log
+	// Federation is nil when the section is absent: only the own trust
+	// domain's agents are accepted.
+	Federation *Federation
 }
 
 // TLS configures HTTPS.
