@@ -91,6 +91,9 @@ type Issuer struct {
 	// BundleTrustDomain names the federation peer whose bundle holds the
 	// issuer's AAT keys as JWT authorities; zero: keys from JWKSURL.
 	BundleTrustDomain spiffeid.TrustDomain
+	// SPIFFEID, when set, is the X509-SVID the issuer's HTTPS server must
+	// present; zero: a Web PKI certificate.
+	SPIFFEID spiffeid.ID
 }
 
 // TLS configures the listener.

@@ -26,9 +26,10 @@ type FederationFile struct {
 // "keys unavailable" (fail closed).
 const firstFetchWait = 10 * time.Second
 
-// validateFederation checks the section and the issuers trusted by
-// bundle (in, as written; out, converted by validateIssuers).
-func validateFederation(ps *keypath.Problems, f *FederationFile, in []IssuerFile, out []Issuer) []federation.Peer {
+// validateFederation checks the section, the issuers trusted by bundle and
+// the issuers' SPIFFE IDs (in, as written; out, converted by
+// validateIssuers).
+func validateFederation(ps *keypath.Problems, f *FederationFile, in []IssuerFile, out []Issuer, tlsMode string) []federation.Peer {
 	var peers []federation.Peer
 	if f != nil {
 		if len(f.FederatesWith) == 0 {
@@ -37,10 +38,20 @@ func validateFederation(ps *keypath.Problems, f *FederationFile, in []IssuerFile
 		peers = federation.ValidatePeers(ps, "federation.federates_with", f.FederatesWith)
 	}
 	for i, is := range in {
+		p := keypath.Index("issuers", i)
+		if is.SPIFFEID != "" && i < len(out) {
+			id, err := spiffeid.FromString(is.SPIFFEID)
+			switch {
+			case err != nil:
+				ps.Add(p+".spiffe_id", "must be a SPIFFE ID such as spiffe://example.org/aip/issuer")
+			case tlsMode != TLSModeSPIFFE:
+				ps.Add(p+".spiffe_id", "needs tls.mode spiffe (the bundles that check the issuer's SVID)")
+			}
+			out[i].SPIFFEID = id
+		}
 		if is.BundleTrustDomain == "" || i >= len(out) {
 			continue
 		}
-		p := keypath.Index("issuers", i)
 		if is.JWKSURL != "" {
 			ps.Add(p, "set jwks_url or bundle_trust_domain, not both")
 		}
@@ -61,22 +72,23 @@ func validateFederation(ps *keypath.Problems, f *FederationFile, in []IssuerFile
 	return peers
 }
 
-// openIssuerKeys returns each trusted issuer's key source: its JWKS, or
-// the bundle its endpoint serves. It opens the Workload API source (tls
+// openIssuerKeys returns each trusted issuer's key source (its JWKS, or
+// the bundle its endpoint serves) and the client that reaches the issuers
+// (hc, or issuerClient when nil). It opens the Workload API source (tls
 // mode spiffe) and starts the federation watcher first, both closed by
 // Close, and waits a little for the bundles of issuers trusted by bundle.
-func (s *Server) openIssuerKeys(ctx context.Context, cfg *Config, hc *http.Client) (map[string]aat.KeySource, error) {
+func (s *Server) openIssuerKeys(ctx context.Context, cfg *Config, hc *http.Client) (map[string]aat.KeySource, *http.Client, error) {
 	if cfg.TLS.Mode == TLSModeSPIFFE {
 		var own spiffeid.ID
 		if cfg.TLS.SPIFFEID != "" {
 			var err error
 			if own, err = spiffeid.FromString(cfg.TLS.SPIFFEID); err != nil {
-				return nil, fmt.Errorf("tls.spiffe_id: %w", err)
+				return nil, nil, fmt.Errorf("tls.spiffe_id: %w", err)
 			}
 		}
 		src, err := svid.NewX509Source(ctx, cfg.TLS.WorkloadAPIAddr, own)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.x509 = src
 		s.closers = append(s.closers, src.Close)
@@ -88,18 +100,25 @@ func (s *Server) openIssuerKeys(ctx context.Context, cfg *Config, hc *http.Clien
 		}
 		w, err := federation.NewWatcher(wc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		w.Start(context.WithoutCancel(ctx))
 		s.closers = append(s.closers, w.Close)
 		s.federation = w
+	}
+	if hc == nil {
+		var bundles x509bundle.Source
+		if s.x509 != nil {
+			bundles = s.x509Bundles()
+		}
+		hc = issuerClient(cfg.Issuers, bundles)
 	}
 	keys := make(map[string]aat.KeySource, len(cfg.Issuers))
 	var byBundle []spiffeid.TrustDomain
 	for _, is := range cfg.Issuers {
 		if !is.BundleTrustDomain.IsZero() {
 			if s.federation == nil {
-				return nil, fmt.Errorf("issuer %s: trusted by bundle but no federation configured", is.Issuer)
+				return nil, nil, fmt.Errorf("issuer %s: trusted by bundle but no federation configured", is.Issuer)
 			}
 			keys[is.Issuer] = federation.IssuerKeys{Watcher: s.federation, TrustDomain: is.BundleTrustDomain}
 			byBundle = append(byBundle, is.BundleTrustDomain)
@@ -107,7 +126,7 @@ func (s *Server) openIssuerKeys(ctx context.Context, cfg *Config, hc *http.Clien
 		}
 		src, err := aat.NewJWKSSource(aat.JWKSConfig{URL: is.JWKSURL, Client: hc, Now: s.now})
 		if err != nil {
-			return nil, fmt.Errorf("issuer %s: %w", is.Issuer, err)
+			return nil, nil, fmt.Errorf("issuer %s: %w", is.Issuer, err)
 		}
 		keys[is.Issuer] = src
 	}
@@ -118,7 +137,7 @@ func (s *Server) openIssuerKeys(ctx context.Context, cfg *Config, hc *http.Clien
 			s.log.Warn("issuer bundle not fetched yet; its tokens are refused until it is", "err", err)
 		}
 	}
-	return keys, nil
+	return keys, hc, nil
 }
 
 // x509Bundles are the bundles client SVIDs are verified with: the

@@ -58,3 +58,30 @@ func TestFederationConfigProblems(t *testing.T) {
 		})
 	}
 }
+
+func TestIssuerSPIFFEID(t *testing.T) {
+	const spiffeTLS = "tls: {mode: spiffe, workload_api_addr: 'unix:///run/spire/agent.sock', trust_domains: [a.test]}\n"
+	cfg, err := sidecar.Parse([]byte(`listen: 0.0.0.0:8443
+upstream: {url: "http://127.0.0.1:3000"}
+policy: {path: /etc/aip/policy.yaml}
+audience: "https://mcp.example.com"
+issuers: [{issuer: "https://issuer-a.example", spiffe_id: "spiffe://a.test/aip/issuer"}]
+` + spiffeTLS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Issuers[0].SPIFFEID.String(); got != "spiffe://a.test/aip/issuer" {
+		t.Errorf("spiffe_id = %q", got)
+	}
+	for name, tt := range map[string]struct{ issuer, want string }{
+		"plain tls": {`{issuer: "https://i.example", spiffe_id: "spiffe://a.test/aip/issuer"}`, "issuers[0].spiffe_id: needs tls.mode spiffe"},
+		"not an id": {`{issuer: "https://i.example", spiffe_id: "a.test/issuer"}`, "issuers[0].spiffe_id: must be a SPIFFE ID"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := sidecar.Parse(baseConfig(tt.issuer, ""))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}

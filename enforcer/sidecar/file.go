@@ -51,6 +51,10 @@ type IssuerFile struct {
 	// peer whose JWT authorities are the issuer's AAT keys. Set instead of
 	// jwks_url.
 	BundleTrustDomain string `yaml:"bundle_trust_domain"`
+	// SPIFFEID is the SPIFFE ID the issuer serves HTTPS with (its tls.spiffe):
+	// its certificate is then checked as that X509-SVID against the
+	// bundles, instead of Web PKI. tls.mode spiffe only.
+	SPIFFEID string `yaml:"spiffe_id"`
 }
 
 // TLSFile is {mode: spiffe, workload_api_addr, trust_domains, id_patterns,

@@ -96,10 +96,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 		tr.MaxIdleConnsPerHost = 64
 		s.upstream = &http.Client{Transport: tr}
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
-	}
+	hc := opts.HTTPClient // nil: issuerClient, once the bundles are known
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -108,7 +105,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 	if s.metrics, err = newMetrics(s.reg); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	keys, err := s.openIssuerKeys(ctx, cfg, hc)
+	keys, hc, err := s.openIssuerKeys(ctx, cfg, hc)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func validate(f File) (*Config, keypath.Problems) {
 		ps.Add("audience", "is required (this server's identifier, the AATs' aud)")
 	}
 	c.Issuers = validateIssuers(&ps, f.Issuers)
-	c.Federation = validateFederation(&ps, f.Federation, f.Issuers, c.Issuers)
+	c.Federation = validateFederation(&ps, f.Federation, f.Issuers, c.Issuers, c.TLS.Mode)
 	if f.Redis != nil {
 		timeout := duration(&ps, "redis.timeout", f.Redis.Timeout, DefaultRedisTimeout, time.Millisecond, time.Minute)
 		c.Redis = redisOptions(&ps, f.Redis, timeout)

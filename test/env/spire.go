@@ -30,8 +30,8 @@ type SPIRE struct {
 	BundleEndpointURL string
 	ServerID          spiffeid.ID // spiffe://<td>/spire/server
 	serverBin         string
-	server       *process
-	agent        *process
+	server            *process
+	agent             *process
 }
 
 var spireOnce once[SPIRE]

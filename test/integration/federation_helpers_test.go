@@ -113,7 +113,7 @@ federation:
 
 // startFedSidecar runs an enforcer of domain A serving own's SVID in
 // front of upstream, admitting agents of A and B; issuers and federation
-// are its YAML (flow style).
+// are its YAML (flow style); issuerClient nil: the sidecar's own.
 func startFedSidecar(t *testing.T, d fedDomains, own spiffeid.ID, issuers, federatesWith string, issuerClient *http.Client, upstream string) string {
 	t.Helper()
 	dir := t.TempDir()

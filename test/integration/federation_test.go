@@ -49,8 +49,10 @@ func TestFederation(t *testing.T) {
 	// keys as JWT authorities), authenticated with A's Workload API bundle.
 	aPeer := `{trust_domain: ` + d.a.TrustDomain.Name() + `, bundle_endpoint_url: "` + bundleURL +
 		`", profile: https_spiffe, endpoint_spiffe_id: "` + d.issuer.String() + `"}`
-	enfByBundle := startFedSidecar(t, d, d.enforcerByBundle, `{issuer: "`+issuerURL+`", bundle_trust_domain: `+d.a.TrustDomain.Name()+`}`,
-		aPeer+", "+d.bPeer(t), issuerClient, mcpURL)
+	// It reaches the issuer (revocations) with its own client, checking
+	// the issuer's SVID against its bundles.
+	enfByBundle := startFedSidecar(t, d, d.enforcerByBundle, `{issuer: "`+issuerURL+`", bundle_trust_domain: `+d.a.TrustDomain.Name()+
+		`, spiffe_id: "`+d.issuer.String()+`"}`, aPeer+", "+d.bPeer(t), nil, mcpURL)
 	waitReady(t, mtlsClient(srcB, d.enforcer), enf)
 	waitReady(t, mtlsClient(srcB, d.enforcerByBundle), enfByBundle)
 
