@@ -20,10 +20,13 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spiffe/go-spiffe/v2/bundle/spiffebundle"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
+	"github.com/aip-project/aip/federation"
 	"github.com/aip-project/aip/identity/agent"
 )
 
@@ -42,6 +45,8 @@ func run() error {
 	user := flag.String("user", "", "the local `USER` the agent acts for")
 	tool := flag.String("tool", "echo", "the `TOOL` to call")
 	args := flag.String("args", "{}", "the tool's arguments as a JSON `OBJECT`")
+	serverBundle := flag.String("server-bundle", "", "a `FILE` with the servers' trust domain bundle (SPIFFE format), "+
+		"when the agent's Workload API does not give it (its entry does not federate with that domain)")
 	flag.Parse()
 	if *socket == "" || *issuer == "" || *endpoint == "" || *servers == "" {
 		flag.Usage()
@@ -71,8 +76,16 @@ func run() error {
 		return err
 	}
 	fmt.Printf("agent %s\n", svid.ID)
-	tr, err := agent.New(agent.Config{IssuerURL: *issuer, Audience: *endpoint, X509Source: src,
-		LocalUser: *user, ServerAuthorizer: tlsconfig.AuthorizeOneOf(ids...)})
+	cfg := agent.Config{IssuerURL: *issuer, Audience: *endpoint, X509Source: src,
+		LocalUser: *user, ServerAuthorizer: tlsconfig.AuthorizeOneOf(ids...)}
+	if *serverBundle != "" {
+		b, err := spiffebundle.Load(ids[0].TrustDomain(), *serverBundle)
+		if err != nil {
+			return fmt.Errorf("-server-bundle: %w", err)
+		}
+		cfg.X509Bundles = &federation.Bundles{X509: []x509bundle.Source{src, b}}
+	}
+	tr, err := agent.New(cfg)
 	if err != nil {
 		return err
 	}
