@@ -2,16 +2,21 @@ package federation
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/spiffebundle"
 	"github.com/spiffe/go-spiffe/v2/federation"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 )
 
 // peerWatch is the watch of one peer's bundle endpoint; it implements
-// federation.BundleWatcher.
+// go-spiffe's federation.BundleWatcher.
 type peerWatch struct {
 	peer Peer
 	w    *Watcher
@@ -26,19 +31,81 @@ type peerWatch struct {
 
 var _ federation.BundleWatcher = (*peerWatch)(nil)
 
+// run fetches the bundle, then again after NextRefresh, until ctx is
+// done. It is go-spiffe's federation.WatchBundle loop with what that
+// lacks: each fetch is bounded in time (a stalled endpoint cannot stop
+// the refreshes) and in size, and a non-200 answer is an error.
 func (p *peerWatch) run(ctx context.Context) {
-	var opts []federation.FetchOption
-	switch p.peer.Profile {
-	case ProfileSPIFFE:
-		opts = append(opts, federation.WithSPIFFEAuth(authSource{p.w}, p.peer.EndpointID))
-	case ProfileWeb:
-		if p.peer.Roots != nil {
-			opts = append(opts, federation.WithWebPKIRoots(p.peer.Roots))
+	client := p.client()
+	defer client.CloseIdleConnections()
+	p.log.Info("watching federated bundle", "url", p.peer.BundleEndpointURL, "profile", p.peer.Profile)
+	var last *spiffebundle.Bundle
+	for {
+		b, err := p.fetch(ctx, client)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			p.OnError(err)
+		case last == nil || !last.Equal(b):
+			p.OnUpdate(b)
+			last = b
+		}
+		var hint time.Duration
+		if last != nil {
+			hint, _ = last.RefreshHint()
+		}
+		t := time.NewTimer(p.NextRefresh(hint))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
 		}
 	}
-	p.log.Info("watching federated bundle", "url", p.peer.BundleEndpointURL, "profile", p.peer.Profile)
-	// WatchBundle returns only when ctx is done.
-	_ = federation.WatchBundle(ctx, p.peer.TrustDomain, p.peer.BundleEndpointURL, p, opts...)
+}
+
+// client authenticates the endpoint by its profile: for https_spiffe its
+// SVID, with the exact endpoint SPIFFE ID, against the watched bundles
+// (then Trust), read at each handshake; for https_web a Web PKI
+// certificate (the peer's roots, or the system's).
+func (p *peerWatch) client() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	switch p.peer.Profile {
+	case ProfileSPIFFE:
+		tr.TLSClientConfig = tlsconfig.TLSClientConfig(authSource{p.w}, tlsconfig.AuthorizeID(p.peer.EndpointID))
+	default:
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: p.peer.Roots}
+	}
+	return &http.Client{Transport: tr, Timeout: FetchTimeout}
+}
+
+// fetch GETs and parses the peer's bundle.
+func (p *peerWatch) fetch(ctx context.Context, client *http.Client) (*spiffebundle.Bundle, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.peer.BundleEndpointURL, http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("bundle request: %w", err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch bundle of %s: %w", p.peer.TrustDomain, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch bundle of %s: status %d", p.peer.TrustDomain, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBundleSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle of %s: %w", p.peer.TrustDomain, err)
+	}
+	if len(body) > MaxBundleSize {
+		return nil, fmt.Errorf("bundle of %s larger than %d bytes", p.peer.TrustDomain, MaxBundleSize)
+	}
+	b, err := spiffebundle.Parse(p.peer.TrustDomain, body)
+	if err != nil {
+		return nil, fmt.Errorf("bundle of %s: %w", p.peer.TrustDomain, err)
+	}
+	return b, nil
 }
 
 func (p *peerWatch) latest() (*spiffebundle.Bundle, bool) {

@@ -25,6 +25,10 @@ const (
 	// MinRefresh bounds how often an endpoint is fetched, whatever its
 	// refresh hint says.
 	MinRefresh = time.Second
+	// FetchTimeout bounds one fetch of a bundle.
+	FetchTimeout = 30 * time.Second
+	// MaxBundleSize bounds a fetched bundle.
+	MaxBundleSize = 1 << 20
 )
 
 // ErrNoBundle means a trust domain is not federated, or is and no bundle

@@ -1,11 +1,14 @@
 package federation_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -155,6 +158,36 @@ func TestNewWatcherRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := federation.NewWatcher(federation.WatcherConfig{Peers: tt.peers}); err == nil {
 				t.Fatal("NewWatcher accepted it")
+			}
+		})
+	}
+}
+
+// Bad answers are fetch failures: the bootstrap bundle stays in use.
+func TestWatcherBadAnswers(t *testing.T) {
+	b := newCA(t, "b.test")
+	for name, h := range map[string]http.HandlerFunc{
+		"status 503": func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) },
+		"too large": func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write(bytes.Repeat([]byte(" "), federation.MaxBundleSize+1))
+		},
+		"not json": func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>")) },
+		"no keys":  func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"spiffe_sequence": 1}`)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(h)
+			t.Cleanup(srv.Close)
+			roots := x509.NewCertPool()
+			roots.AddCert(srv.Certificate())
+			w := startWatcher(t, federation.WatcherConfig{Peers: []federation.Peer{{TrustDomain: b.td,
+				BundleEndpointURL: srv.URL, Profile: federation.ProfileWeb, Roots: roots, Bootstrap: b.bundle()}}})
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			defer cancel()
+			if err := w.WaitFetched(ctx, b.td); err == nil {
+				t.Fatal("a bad answer counted as a fetch")
+			}
+			if xb, err := w.GetX509BundleForTrustDomain(b.td); err != nil || !xb.HasX509Authority(b.cert) {
+				t.Fatalf("bootstrap bundle = %v, %v", xb, err)
 			}
 		})
 	}
