@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/aip-project/aip/enforcer"
