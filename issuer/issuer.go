@@ -15,6 +15,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
+	"github.com/aip-project/aip/federation"
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/internal/svid"
 	"github.com/aip-project/aip/internal/unixsock"
@@ -33,6 +34,8 @@ type Issuer struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	closers []func() error
+	// bundleEndpoint is nil unless federation.bundle_endpoint is set.
+	bundleEndpoint *federation.Endpoint
 }
 
 // Options are what New takes besides the configuration.
@@ -99,7 +102,14 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 			return nil, fmt.Errorf("spiffe workload api (jwt): %w", err)
 		}
 		is.closers = append(is.closers, jwtsrc.Close)
-		agents.JWTBundles, agents.X509Bundles = jwtsrc, x509src
+		if agents.X509Bundles, agents.JWTBundles, err = is.agentBundles(ctx, cfg, x509src, jwtsrc); err != nil {
+			return nil, err
+		}
+		if cfg.Federation != nil && cfg.Federation.BundleEndpoint != nil {
+			if err := is.newBundleEndpoint(cfg, x509src); err != nil {
+				return nil, err
+			}
+		}
 		admins.X509Bundles = x509src
 		if cfg.TLS != nil && cfg.TLS.SPIFFE {
 			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: tlsconfig.GetCertificate(x509src)}
@@ -168,6 +178,15 @@ func (is *Issuer) Run(ctx context.Context) error {
 		_ = ln.Close()
 		return err
 	}
+	stopBundle, err := is.runBundleEndpoint(ctx)
+	if err != nil {
+		_ = ln.Close()
+		if adminLn != nil {
+			_ = adminLn.Close()
+		}
+		return err
+	}
+	defer stopBundle()
 	is.log.Info("aip-issuer listening", "addr", ln.Addr().String(), "issuer", is.cfg.IssuerURL,
 		"signer", is.cfg.Signer.Type, "store", is.cfg.Store.Type)
 	return is.Serve(ctx, ln, adminLn)

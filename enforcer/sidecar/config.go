@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	"github.com/aip-project/aip/federation"
 	"github.com/aip-project/aip/internal/keypath"
 	"github.com/aip-project/aip/internal/strictyaml"
 )
@@ -75,12 +77,23 @@ type Config struct {
 	// UpstreamCommand is a stdio MCP server the sidecar starts and serves
 	// (program and arguments); set instead of UpstreamURL.
 	UpstreamCommand []string
+
+	// Federation lists the federated trust domains whose bundles are
+	// watched (agents' X509-SVIDs when listed in TLS.TrustDomains, and
+	// issuers trusted by bundle); empty: none.
+	Federation []federation.Peer
 }
 
 // Issuer is one trusted AAT issuer.
 type Issuer struct {
 	Issuer  string // the iss value, also the base of /v1/revocations
-	JWKSURL string
+	JWKSURL string // empty when BundleTrustDomain is set
+	// BundleTrustDomain names the federation peer whose bundle holds the
+	// issuer's AAT keys as JWT authorities; zero: keys from JWKSURL.
+	BundleTrustDomain spiffeid.TrustDomain
+	// SPIFFEID, when set, is the X509-SVID the issuer's HTTPS server must
+	// present; zero: a Web PKI certificate.
+	SPIFFEID spiffeid.ID
 }
 
 // TLS configures the listener.

@@ -3,24 +3,25 @@ package sidecar
 // File is the YAML form of the configuration, as an operator writes it.
 // Durations are strings ("30s") converted by Validate.
 type File struct {
-	Listen           string         `yaml:"listen"`
-	PublicURL        string         `yaml:"public_url"`
-	Upstream         UpstreamFile   `yaml:"upstream"`
-	Policy           PolicyFile     `yaml:"policy"`
-	Audit            AuditFile      `yaml:"audit"`
-	Audience         string         `yaml:"audience"`
-	Issuers          []IssuerFile   `yaml:"issuers"`
-	TLS              TLSFile        `yaml:"tls"`
-	RequireProof     *bool          `yaml:"require_proof"`
-	Redis            *RedisFile     `yaml:"redis"`
-	Revocation       RevocationFile `yaml:"revocation"`
-	Skew             string         `yaml:"skew"`
-	ProofMaxAge      string         `yaml:"proof_max_age"`
-	PolicyHashGrace  string         `yaml:"policy_hash_grace"`
-	CapabilitiesMode string         `yaml:"capabilities_mode"`
-	MaxBodyBytes     int            `yaml:"max_body_bytes"`
-	ReadTimeout      string         `yaml:"read_timeout"`
-	Approvals        *ApprovalsFile `yaml:"approvals"`
+	Listen           string          `yaml:"listen"`
+	PublicURL        string          `yaml:"public_url"`
+	Upstream         UpstreamFile    `yaml:"upstream"`
+	Policy           PolicyFile      `yaml:"policy"`
+	Audit            AuditFile       `yaml:"audit"`
+	Audience         string          `yaml:"audience"`
+	Issuers          []IssuerFile    `yaml:"issuers"`
+	TLS              TLSFile         `yaml:"tls"`
+	RequireProof     *bool           `yaml:"require_proof"`
+	Redis            *RedisFile      `yaml:"redis"`
+	Revocation       RevocationFile  `yaml:"revocation"`
+	Skew             string          `yaml:"skew"`
+	ProofMaxAge      string          `yaml:"proof_max_age"`
+	PolicyHashGrace  string          `yaml:"policy_hash_grace"`
+	CapabilitiesMode string          `yaml:"capabilities_mode"`
+	MaxBodyBytes     int             `yaml:"max_body_bytes"`
+	ReadTimeout      string          `yaml:"read_timeout"`
+	Approvals        *ApprovalsFile  `yaml:"approvals"`
+	Federation       *FederationFile `yaml:"federation"`
 }
 
 // UpstreamFile is the MCP server behind the enforcer: {url} or {command}.
@@ -45,6 +46,15 @@ type AuditFile struct {
 type IssuerFile struct {
 	Issuer  string `yaml:"issuer"`
 	JWKSURL string `yaml:"jwks_url"`
+	// BundleTrustDomain trusts the issuer by the bundle it serves on its
+	// bundle endpoint: the trust domain of a federation.federates_with
+	// peer whose JWT authorities are the issuer's AAT keys. Set instead of
+	// jwks_url.
+	BundleTrustDomain string `yaml:"bundle_trust_domain"`
+	// SPIFFEID is the SPIFFE ID the issuer serves HTTPS with (its tls.spiffe):
+	// its certificate is then checked as that X509-SVID against the
+	// bundles, instead of Web PKI. tls.mode spiffe only.
+	SPIFFEID string `yaml:"spiffe_id"`
 }
 
 // TLSFile is {mode: spiffe, workload_api_addr, trust_domains, id_patterns,

@@ -14,10 +14,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/aip-project/aip/enforcer"
 	"github.com/aip-project/aip/enforcer/approval"
 	"github.com/aip-project/aip/enforcer/policy"
+	"github.com/aip-project/aip/federation"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/internal/audit"
 )
@@ -67,6 +69,10 @@ type Server struct {
 	closers  []func() error
 	// approvals is the approvals API; nil when approvals are off.
 	approvals http.Handler
+	// x509 is the Workload API source (tls mode spiffe); federation
+	// watches the federated bundles (nil: none configured).
+	x509       *workloadapi.X509Source
+	federation *federation.Watcher
 }
 
 // New loads the policy, opens the audit log and stores, and returns a
@@ -89,10 +95,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 		tr.MaxIdleConnsPerHost = 64
 		s.upstream = &http.Client{Transport: tr}
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
-	}
+	hc := opts.HTTPClient // nil: issuerClient, once the bundles are known
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -101,13 +104,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 	if s.metrics, err = newMetrics(s.reg); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	keys := make(map[string]aat.KeySource, len(cfg.Issuers))
-	for _, is := range cfg.Issuers {
-		src, err := aat.NewJWKSSource(aat.JWKSConfig{URL: is.JWKSURL, Client: hc, Now: s.now})
-		if err != nil {
-			return nil, fmt.Errorf("issuer %s: %w", is.Issuer, err)
-		}
-		keys[is.Issuer] = src
+	keys, hc, err := s.openIssuerKeys(ctx, cfg, hc)
+	if err != nil {
+		return nil, err
 	}
 	if s.stores, err = openStores(cfg, keys, hc, s.now, s.log); err != nil {
 		return nil, err
@@ -134,12 +133,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 		policyHashes: s.hashes, requireProof: cfg.RequireProof, failOpen: cfg.Revocation.FailOpen,
 		maxAge: cfg.ProofMaxAge, skew: min(cfg.Skew, 5*time.Minute), publicURL: cfg.PublicURL, now: s.now, log: s.log, metrics: s.metrics}
 	if cfg.TLS.Mode == TLSModeSPIFFE {
-		tc, closeSrc, err := spiffeTLS(ctx, cfg.TLS)
-		if err != nil {
-			return nil, err
-		}
-		s.tls = tc
-		s.closers = append(s.closers, closeSrc)
+		s.tls = spiffeTLS(cfg.TLS, s.x509, s.x509Bundles())
 	}
 	return s, nil
 }

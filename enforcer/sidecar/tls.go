@@ -1,37 +1,25 @@
 package sidecar
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"path"
 	"slices"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
-
-	"github.com/aip-project/aip/internal/svid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 )
 
 // spiffeTLS returns the mTLS server configuration: the enforcer's own
-// X509-SVID from the Workload API (rotated by the source without a
-// restart), client SVIDs verified against the bundles, and only the
-// configured trust domains and ID patterns admitted.
-func spiffeTLS(ctx context.Context, t TLS) (*tls.Config, func() error, error) {
-	var own spiffeid.ID
-	if t.SPIFFEID != "" {
-		var err error
-		if own, err = spiffeid.FromString(t.SPIFFEID); err != nil {
-			return nil, nil, fmt.Errorf("tls.spiffe_id: %w", err)
-		}
-	}
-	src, err := svid.NewX509Source(ctx, t.WorkloadAPIAddr, own)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := tlsconfig.MTLSServerConfig(src, src, tlsconfig.AdaptMatcher(idMatcher(t)))
+// X509-SVID from src (rotated by the source without a restart), client
+// SVIDs verified against bundles (the Workload API's and the federated
+// ones), and only the configured trust domains and ID patterns admitted.
+func spiffeTLS(t TLS, src x509svid.Source, bundles x509bundle.Source) *tls.Config {
+	cfg := tlsconfig.MTLSServerConfig(src, bundles, tlsconfig.AdaptMatcher(idMatcher(t)))
 	cfg.MinVersion = tls.VersionTLS12
-	return cfg, src.Close, nil
+	return cfg
 }
 
 // idMatcher admits SPIFFE IDs of the configured trust domains that match

@@ -60,6 +60,7 @@ func validate(f File) (*Config, keypath.Problems) {
 		ps.Add("audience", "is required (this server's identifier, the AATs' aud)")
 	}
 	c.Issuers = validateIssuers(&ps, f.Issuers)
+	c.Federation = validateFederation(&ps, f.Federation, f.Issuers, c.Issuers, c.TLS.Mode)
 	if f.Redis != nil {
 		timeout := duration(&ps, "redis.timeout", f.Redis.Timeout, DefaultRedisTimeout, time.Millisecond, time.Minute)
 		c.Redis = redisOptions(&ps, f.Redis, timeout)
@@ -165,7 +166,9 @@ func validateIssuers(ps *keypath.Problems, in []IssuerFile) []Issuer {
 		}
 		seen[is.Issuer] = true
 		jwks := is.JWKSURL
-		if jwks == "" {
+		if jwks == "" && is.BundleTrustDomain != "" {
+			// trusted by bundle: checked by validateFederation
+		} else if jwks == "" {
 			jwks = is.Issuer + "/.well-known/jwks.json"
 		} else if u, err := url.Parse(jwks); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			ps.Add(p+".jwks_url", "must be an http(s) URL")

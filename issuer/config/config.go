@@ -39,6 +39,9 @@ type Config struct {
 	Log      Log
 	// CITrust are the CI/CD token trust policies, in order (ci.go).
 	CITrust []token.CIPolicy
+	// Federation is nil when the section is absent: only the own trust
+	// domain's agents are accepted.
+	Federation *Federation
 }
 
 // TLS configures HTTPS.

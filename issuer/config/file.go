@@ -18,6 +18,7 @@ type File struct {
 	Policies          map[string]string `yaml:"policies"`
 	CITrust           []CITrustFile     `yaml:"ci_trust"` // see ci.go
 	Log               LogFile           `yaml:"log"`
+	Federation        *FederationFile   `yaml:"federation"`
 }
 
 // TLSFile configures HTTPS. Agents authenticate by mTLS only over it.

@@ -35,6 +35,7 @@ func Validate(f File) (*Config, error) {
 	c.Store = validateStore(&p, f.Store)
 	c.IdentityProviders = validateIDPs(&p, f.IdentityProviders)
 	c.SPIFFE = validateSPIFFE(&p, f.SPIFFE)
+	c.Federation = validateFederation(&p, f.Federation, f.SPIFFE)
 	c.Token = validateToken(&p, f.Token)
 	c.Admins = validateAdmins(&p, f.Admins, c.TLS != nil)
 	c.CITrust = validateCITrust(&p, f.CITrust, c.Token.MaxTTL)

@@ -26,9 +26,13 @@ type SPIRE struct {
 	WorkloadAddr string               // unix:///…/agent.sock, for workloadapi.WithAddr
 	ServerSocket string               // the server API socket
 	NodeID       spiffeid.ID          // the agent's ID, parent of entries
-	serverBin    string
-	server       *process
-	agent        *process
+	// BundleEndpointURL is the server's SPIFFE bundle endpoint (profile
+	// https_spiffe, served as ServerID); empty for the shared deployment.
+	BundleEndpointURL string
+	ServerID          spiffeid.ID // spiffe://<td>/spire/server
+	serverBin         string
+	server            *process
+	agent             *process
 }
 
 var spireOnce once[SPIRE]
@@ -37,7 +41,7 @@ var spireOnce once[SPIRE]
 func SPIREServer(t testing.TB) *SPIRE {
 	t.Helper()
 	skipShort(t, "spire-server and spire-agent")
-	s, err := spireOnce.get(startSPIRE)
+	s, err := spireOnce.get(func() (*SPIRE, error) { return startSPIRE("aip.test", false) })
 	if err != nil {
 		t.Fatalf("spire: %v", err)
 	}
@@ -45,7 +49,7 @@ func SPIREServer(t testing.TB) *SPIRE {
 	return s
 }
 
-func startSPIRE() (*SPIRE, error) {
+func startSPIRE(trustDomain string, bundleEndpoint bool) (*SPIRE, error) {
 	serverBin, err := Binary("SPIRE_SERVER", "spire-server")
 	if err != nil {
 		return nil, err
@@ -62,15 +66,28 @@ func startSPIRE() (*SPIRE, error) {
 	if err != nil {
 		return nil, err
 	}
-	td := spiffeid.RequireTrustDomainFromString("aip.test")
+	td, err := spiffeid.TrustDomainFromString(trustDomain)
+	if err != nil {
+		return nil, fmt.Errorf("spire trust domain: %w", err)
+	}
+	bundlePort := 0
+	if bundleEndpoint {
+		if bundlePort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
 	s := &SPIRE{
 		TrustDomain:  td,
 		ServerSocket: filepath.Join(dir, "server.sock"),
 		WorkloadAddr: "unix://" + filepath.Join(dir, "agent.sock"),
 		NodeID:       spiffeid.RequireFromPath(td, "/node/test"),
+		ServerID:     spiffeid.RequireFromPath(td, "/spire/server"),
 		serverBin:    serverBin,
 	}
-	if err := writeSPIREConfigs(dir, td.Name(), port, s.ServerSocket); err != nil {
+	if bundlePort != 0 {
+		s.BundleEndpointURL = fmt.Sprintf("https://127.0.0.1:%d", bundlePort)
+	}
+	if err := writeSPIREConfigs(dir, td.Name(), port, bundlePort, s.ServerSocket); err != nil {
 		return nil, err
 	}
 	s.server, err = startProcess("spire-server", dir, nil, serverBin, "run", "-config", filepath.Join(dir, "server.conf"))
@@ -108,7 +125,18 @@ func startSPIRE() (*SPIRE, error) {
 	return s, nil
 }
 
-func writeSPIREConfigs(dir, td string, port int, serverSocket string) error {
+func writeSPIREConfigs(dir, td string, port, bundlePort int, serverSocket string) error {
+	federation := ""
+	if bundlePort != 0 {
+		federation = fmt.Sprintf(`
+  federation {
+    bundle_endpoint {
+      address = "127.0.0.1"
+      port = %d
+      refresh_hint = "5s"
+    }
+  }`, bundlePort)
+	}
 	server := fmt.Sprintf(`server {
   bind_address = "127.0.0.1"
   bind_port = "%d"
@@ -121,7 +149,7 @@ func writeSPIREConfigs(dir, td string, port int, serverSocket string) error {
   default_jwt_svid_ttl = "5m"
   experimental {
     cache_reload_interval = "500ms"
-  }
+  }%s
 }
 plugins {
   DataStore "sql" {
@@ -137,7 +165,7 @@ plugins {
     plugin_data {}
   }
 }
-`, port, serverSocket, td, filepath.Join(dir, "server-data"), filepath.Join(dir, "server-data", "datastore.sqlite3"))
+`, port, serverSocket, td, filepath.Join(dir, "server-data"), federation, filepath.Join(dir, "server-data", "datastore.sqlite3"))
 	agent := fmt.Sprintf(`agent {
   data_dir = %q
   log_level = "INFO"
@@ -199,6 +227,11 @@ func (s *SPIRE) CreateEntry(t testing.TB, id spiffeid.ID, selectors ...string) {
 // agent renews an SVID when half of its lifetime has passed.
 func (s *SPIRE) CreateEntryTTL(t testing.TB, id spiffeid.ID, x509TTL time.Duration, selectors ...string) {
 	t.Helper()
+	s.createEntry(t, id, x509TTL, nil, selectors)
+}
+
+func (s *SPIRE) createEntry(t testing.TB, id spiffeid.ID, x509TTL time.Duration, federatesWith []spiffeid.TrustDomain, selectors []string) {
+	t.Helper()
 	if len(selectors) == 0 {
 		selectors = []string{fmt.Sprintf("unix:uid:%d", os.Getuid())}
 	}
@@ -208,6 +241,9 @@ func (s *SPIRE) CreateEntryTTL(t testing.TB, id spiffeid.ID, x509TTL time.Durati
 	}
 	if x509TTL > 0 {
 		args = append(args, "-x509SVIDTTL", strconv.Itoa(int(x509TTL/time.Second)))
+	}
+	for _, td := range federatesWith {
+		args = append(args, "-federatesWith", td.IDString())
 	}
 	out, err := s.run(args...)
 	if err != nil {
