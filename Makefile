@@ -59,6 +59,10 @@ bench: tools ## Run the benchmarks behind the speed targets and write docs/bench
 demo: build ## Run the main job on embedded defaults
 	@./scripts/demo.sh
 
+.PHONY: demo-spire
+demo-spire: tools build ## Run the production-shaped stack on one machine: SPIRE, Vault transit, Dex, Redis, issuer, two enforcers
+	@./scripts/demo-spire.sh
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 1m)
 	@./scripts/fuzz.sh $${FUZZTIME:-1m}
