@@ -28,11 +28,12 @@
 # name localhost) through SSL_CERT_FILE set to a snapshot of the SPIRE trust
 # bundle, which does not follow a CA rotation.
 #
-# AIP_DEMO_KEEP=1 keeps the temporary directory (configs, logs, audit logs).
+# AIP_DEMO_KEEP=1 keeps the temporary directory (configs, logs, audit logs);
+# AIP_BIN=DIR takes the aip binaries from DIR instead of bin/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-bin=$root/bin
+bin=${AIP_BIN:-$root/bin} # aip, aip-issuer, aip-enforcer (make build)
 tools=$root/.tools/bin
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; return "${PIPESTATUS[0]}"; }

@@ -110,10 +110,6 @@ done
 case $mode in unix | k8s) ;; *) die "--mode $mode: want unix or k8s" ;; esac
 [ -n "$agent_ns" ] || agent_ns=$ns
 [ -z "$x509_ttl" ] || [[ $x509_ttl =~ ^[1-9][0-9]*$ ]] || die "--x509-ttl $x509_ttl: want a whole number of seconds"
-if [ "$dry_run" = 0 ]; then
-	command -v "$server_bin" >/dev/null || die "spire-server not found ($server_bin): set --server-bin or SPIRE_SERVER"
-	[ -S "$socket" ] || die "no spire-server API socket at $socket (is the server running? --socket PATH)"
-fi
 [ "$issuer" = 1 ] || [ ${#enforcers[@]} -gt 0 ] || [ ${#agents[@]} -gt 0 ] || die "nothing to register: give --enforcer or --agent, or drop --no-issuer"
 
 # default_selectors KIND NAME: the --mode selectors of a workload.
@@ -164,7 +160,7 @@ register() {
 		echo "created $spiffe_id (entry $id; $sels)"
 		return
 	fi
-	if ! grep -qi "already exists" <<<"$out"; then
+	if ! grep -qiE "already ?exists" <<<"$out"; then
 		echo "register.sh: spire-server entry create $spiffe_id failed:" >&2
 		echo "$out" >&2
 		exit 1
@@ -188,6 +184,18 @@ workload() {
 	agent) register "aip-agent-$name" "spiffe://$td/agent/$name" "$sels" ;;
 	esac
 }
+
+# Check every name and selector before changing anything.
+[ -z "$issuer_sels" ] || check_selectors "$issuer_sels"
+for spec in "${enforcers[@]/#/enforcer }" "${agents[@]/#/agent }"; do
+	kind=${spec%% *} spec=${spec#* }
+	check_name "$kind" "${spec%%=*}"
+	[[ $spec != *=* ]] || check_selectors "${spec#*=}"
+done
+if [ "$dry_run" = 0 ]; then
+	command -v "$server_bin" >/dev/null || die "spire-server not found ($server_bin): set --server-bin or SPIRE_SERVER"
+	[ -S "$socket" ] || die "no spire-server API socket at $socket (is the server running? --socket PATH)"
+fi
 
 if [ "$issuer" = 1 ]; then
 	register aip-issuer "spiffe://$td/aip/issuer" "${issuer_sels:-$(default_selectors issuer)}" "${issuer_dns[@]}"
