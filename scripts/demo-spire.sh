@@ -59,6 +59,7 @@ work=$(mktemp -d /tmp/aip-spire.XXXXXX)
 pids=()
 status=1
 interrupted=0
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
@@ -282,15 +283,14 @@ fi
 say "7. aip-enforcer serve ×2: replicas A and B of one MCP service, shared Redis"
 echo "   both serve the public URL $mcp_url (as behind a load balancer), each in front of"
 echo "   its own server-filesystem; SPIFFE mTLS, agents spiffe://$td/agent/* only"
-for r in a b; do
-	p=$a_port own=$enf_a_id
-	[ "$r" = a ] || { p=$b_port own=$enf_b_id; }
-	cat >"$work/enforcer-$r.yaml" <<YAML
-listen: "127.0.0.1:$p"
+# enforcer_config R PORT SPIFFE_ID: replica R's config.
+enforcer_config() {
+	cat >"$work/enforcer-$1.yaml" <<YAML
+listen: "127.0.0.1:$2"
 public_url: "https://127.0.0.1:$a_port"
 upstream: {command: [node, "$server_js", "$work/project"]}
 policy: {path: "$policy"}
-audit: {path: "$work/enforcer-$r-audit.jsonl"}
+audit: {path: "$work/enforcer-$1-audit.jsonl"}
 audience: "$mcp_url"
 issuers: [{issuer: "$issuer_url"}]
 tls:
@@ -298,12 +298,17 @@ tls:
   workload_api_addr: "$workload_api"
   trust_domains: [$td]
   id_patterns: ["spiffe://$td/agent/*"]
-  spiffe_id: "$own"
+  spiffe_id: "$3"
 redis: {addrs: ["127.0.0.1:$redis_port"], prefix: aipdemo, timeout: 500ms}
 YAML
-	start "enforcer-$r" env HOME="$work/home" SSL_CERT_FILE="$work/bundle.pem" "$bin/aip-enforcer" serve -config "$work/enforcer-$r.yaml"
-	eval "enf_${r}_pid=$last_pid"
-done
+}
+enforcer_config a "$a_port" "$enf_a_id"
+enforcer_config b "$b_port" "$enf_b_id"
+enforcer_env=(env HOME="$work/home" SSL_CERT_FILE="$work/bundle.pem")
+start enforcer-a "${enforcer_env[@]}" "$bin/aip-enforcer" serve -config "$work/enforcer-a.yaml"
+enf_a_pid=$last_pid
+start enforcer-b "${enforcer_env[@]}" "$bin/aip-enforcer" serve -config "$work/enforcer-b.yaml"
+enf_b_pid=$last_pid
 wait_for enforcer-a "$enf_a_pid" 30 "$demo" probe -workload-api "$workload_api" -id "$agent_id" -server "$enf_a_id" "https://127.0.0.1:$a_port/readyz"
 wait_for enforcer-b "$enf_b_pid" 30 "$demo" probe -workload-api "$workload_api" -id "$agent_id" -server "$enf_b_id" "https://127.0.0.1:$b_port/readyz"
 echo "   A 127.0.0.1:$a_port ($enf_a_id), B 127.0.0.1:$b_port ($enf_b_id): ready"

@@ -78,8 +78,12 @@ func TestImageContext(t *testing.T) {
 			t.Fatalf("make -n image: %v\n%s", err, out)
 		}
 		var values struct {
-			Issuer   struct{ Image struct{ Repository, Tag string } }
-			Enforcer struct{ Image struct{ Repository, Tag string } }
+			Issuer struct {
+				Image struct{ Repository, Tag string }
+			}
+			Enforcer struct {
+				Image struct{ Repository, Tag string }
+			}
 		}
 		readYAML(t, filepath.Join(repo, "deploy", "helm", "aip", "values.yaml"), &values)
 		var chart struct {
