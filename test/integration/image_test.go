@@ -20,6 +20,9 @@ import (
 // image would have them, run with nothing else (chroot, uid 65532, as
 // root only); and `make image` tags the names the Helm chart points at.
 func TestImageContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the commands; run without -short")
+	}
 	repo := repoRoot(t)
 	ctxDir := filepath.Join(t.TempDir(), "image")
 	if out, err := exec.Command("make", "-s", "-C", repo, "image-context", "IMAGE_CONTEXT="+ctxDir).CombinedOutput(); err != nil {

@@ -17,6 +17,9 @@ import (
 // reference configs; and systemd-analyze verify (where systemd is
 // installed) finds nothing to say.
 func TestSystemdUnits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the commands; run without -short")
+	}
 	repo := repoRoot(t)
 	bin := buildCommands(t)
 	units, err := filepath.Glob(filepath.Join(repo, "deploy", "systemd", "*.service"))
