@@ -22,7 +22,7 @@ func TestDemoSPIRE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (runs SPIRE, Vault, Dex, Redis and the MCP servers); run without -short")
 	}
-	repo := repoRoot(t)
+	repo := repoDir(t)
 	// The script finds every component itself; resolve them as test/env
 	// does so a missing one fails here with the same message.
 	vars := []string{"AIP_BIN=" + buildCommands(t)}
@@ -30,7 +30,7 @@ func TestDemoSPIRE(t *testing.T) {
 		{"SPIRE_SERVER", "spire-server"}, {"SPIRE_AGENT", "spire-agent"}, {"VAULT", "vault"},
 		{"DEX", "dex"}, {"REDIS_SERVER", "redis-server"},
 	} {
-		vars = append(vars, c.envVar+"="+binary(t, c.envVar, c.name))
+		vars = append(vars, c.envVar+"="+componentBinary(t, c.envVar, c.name))
 	}
 	env.MCPServerCommand(t, env.MCPFilesystem, repo) // fails clearly when the MCP servers are missing
 

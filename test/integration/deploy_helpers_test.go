@@ -12,7 +12,7 @@ import (
 // a temporary directory and returns it.
 func buildCommands(t *testing.T) string {
 	t.Helper()
-	repo := repoRoot(t)
+	repo := repoDir(t)
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/aip", "./cmd/aip-issuer", "./cmd/aip-enforcer")
 	cmd.Dir = repo
@@ -22,7 +22,7 @@ func buildCommands(t *testing.T) string {
 	return dir
 }
 
-func repoRoot(t *testing.T) string {
+func repoDir(t *testing.T) string {
 	t.Helper()
 	repo, err := env.RepoRoot()
 	if err != nil {
@@ -31,8 +31,8 @@ func repoRoot(t *testing.T) string {
 	return repo
 }
 
-// binary finds a component binary as test/env does, or fails.
-func binary(t *testing.T, envVar, name string) string {
+// componentBinary finds a component binary as test/env does, or fails.
+func componentBinary(t *testing.T, envVar, name string) string {
 	t.Helper()
 	p, err := env.Binary(envVar, name)
 	if err != nil {

@@ -23,7 +23,7 @@ func TestImageContext(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the commands; run without -short")
 	}
-	repo := repoRoot(t)
+	repo := repoDir(t)
 	ctxDir := filepath.Join(t.TempDir(), "image")
 	if out, err := exec.Command("make", "-s", "-C", repo, "image-context", "IMAGE_CONTEXT="+ctxDir).CombinedOutput(); err != nil {
 		t.Fatalf("make image-context: %v\n%s", err, out)
@@ -88,11 +88,11 @@ func TestImageContext(t *testing.T) {
 				Image struct{ Repository, Tag string }
 			}
 		}
-		readYAML(t, filepath.Join(repo, "deploy", "helm", "aip", "values.yaml"), &values)
+		readYAMLFile(t, filepath.Join(repo, "deploy", "helm", "aip", "values.yaml"), &values)
 		var chart struct {
 			AppVersion string `yaml:"appVersion"`
 		}
-		readYAML(t, filepath.Join(repo, "deploy", "helm", "aip", "Chart.yaml"), &chart)
+		readYAMLFile(t, filepath.Join(repo, "deploy", "helm", "aip", "Chart.yaml"), &chart)
 		tags := regexp.MustCompile(`-t (\S+)/\$t:(\S+)`).FindStringSubmatch(string(out))
 		if tags == nil {
 			t.Fatalf("no docker build -t in make -n image:\n%s", out)
@@ -179,7 +179,7 @@ func (d dockerfile) files(t *testing.T, target string) map[string]string {
 	return out
 }
 
-func readYAML(t *testing.T, path string, v any) {
+func readYAMLFile(t *testing.T, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

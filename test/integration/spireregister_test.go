@@ -18,8 +18,8 @@ import (
 // them instead of adding copies, and bad input is refused before any call.
 func TestSPIRERegisterScript(t *testing.T) {
 	s := env.SPIREServer(t)
-	r := registerScript{t: t, s: s, bin: binary(t, "SPIRE_SERVER", "spire-server"),
-		script: filepath.Join(repoRoot(t), "deploy", "spire", "register.sh")}
+	r := registerScript{t: t, s: s, bin: componentBinary(t, "SPIRE_SERVER", "spire-server"),
+		script: filepath.Join(repoDir(t), "deploy", "spire", "register.sh")}
 	td := s.TrustDomain.Name()
 	ids := []string{"aip-issuer", "aip-enforcer-reg-files", "aip-enforcer-reg-git", "aip-agent-reg-coder"}
 	t.Cleanup(func() {
@@ -61,7 +61,7 @@ func TestSPIRERegisterScript(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := len(decodeEntries(t, out)); n != 1 {
+			if n := len(decodeSPIREEntries(t, out)); n != 1 {
 				t.Errorf("%s: %d entries under the node, want 1", path, n)
 			}
 		}
@@ -127,8 +127,8 @@ func (r registerScript) spire(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// entry is what the test reads of `spire-server entry show -output json`.
-type entry struct {
+// spireEntry is what the test reads of `spire-server entry show -output json`.
+type spireEntry struct {
 	ID       string `json:"id"`
 	SPIFFEID struct {
 		TrustDomain string `json:"trust_domain"`
@@ -144,10 +144,10 @@ type entry struct {
 	DNSNames []string `json:"dns_names"`
 }
 
-func decodeEntries(t *testing.T, out string) []entry {
+func decodeSPIREEntries(t *testing.T, out string) []spireEntry {
 	t.Helper()
 	var v struct {
-		Entries []entry `json:"entries"`
+		Entries []spireEntry `json:"entries"`
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("entry show output: %v\n%s", err, out)
@@ -163,7 +163,7 @@ func (r registerScript) want(t *testing.T, id, path string, selectors []string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	es := decodeEntries(t, out)
+	es := decodeSPIREEntries(t, out)
 	if len(es) != 1 {
 		t.Fatalf("entry %s: %d found", id, len(es))
 	}

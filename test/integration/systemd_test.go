@@ -20,7 +20,7 @@ func TestSystemdUnits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the commands; run without -short")
 	}
-	repo := repoRoot(t)
+	repo := repoDir(t)
 	bin := buildCommands(t)
 	units, err := filepath.Glob(filepath.Join(repo, "deploy", "systemd", "*.service"))
 	if err != nil || len(units) < 2 {
@@ -29,11 +29,11 @@ func TestSystemdUnits(t *testing.T) {
 	// The env file may point a unit at another config: the tests' own.
 	overrides := map[string]string{
 		"AIP_ISSUER_CONFIG":   filepath.Join(repo, "deploy", "issuer.yaml"),
-		"AIP_ENFORCER_CONFIG": enforcerConfig(t, repo),
+		"AIP_ENFORCER_CONFIG": refEnforcerConfig(t, repo),
 	}
 	for _, path := range units {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			u := parseUnit(t, path)
+			u := parseSystemdUnit(t, path)
 			if len(u.exec) == 0 {
 				t.Fatal("no Exec lines")
 			}
@@ -47,7 +47,7 @@ func TestSystemdUnits(t *testing.T) {
 			}
 			for _, line := range u.exec {
 				args := u.expand(t, line, overrides)
-				checkExec(t, bin, args)
+				checkUnitExec(t, bin, args)
 			}
 		})
 	}
@@ -87,21 +87,21 @@ func TestSystemdUnits(t *testing.T) {
 	})
 }
 
-// unit is what the test reads of a unit file.
-type unit struct {
+// systemdUnit is what the test reads of a unit file.
+type systemdUnit struct {
 	name    string
 	service map[string][]string // [Service] key -> values, in order
 	exec    []string            // ExecStartPre, ExecStart, ... command lines
 }
 
-func parseUnit(t *testing.T, path string) unit {
+func parseSystemdUnit(t *testing.T, path string) systemdUnit {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	u := unit{name: filepath.Base(path), service: map[string][]string{}}
+	u := systemdUnit{name: filepath.Base(path), service: map[string][]string{}}
 	section := ""
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
@@ -130,12 +130,12 @@ func parseUnit(t *testing.T, path string) unit {
 	return u
 }
 
-var unitVar = regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`)
+var systemdVar = regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`)
 
 // expand splits an Exec line and expands its variables as systemd does:
 // specifiers (%i: instance "files"), then Environment= values, here with
 // the overrides an env file would set.
-func (u unit) expand(t *testing.T, line string, overrides map[string]string) []string {
+func (u systemdUnit) expand(t *testing.T, line string, overrides map[string]string) []string {
 	t.Helper()
 	env := map[string]string{}
 	for _, kv := range u.service["Environment"] {
@@ -147,7 +147,7 @@ func (u unit) expand(t *testing.T, line string, overrides map[string]string) []s
 	}
 	var args []string
 	for _, f := range strings.Fields(strings.ReplaceAll(line, "%i", "files")) {
-		args = append(args, unitVar.ReplaceAllStringFunc(f, func(m string) string {
+		args = append(args, systemdVar.ReplaceAllStringFunc(f, func(m string) string {
 			name := strings.Trim(m, "${}")
 			if _, ok := env[name]; !ok {
 				t.Fatalf("%s: %s is not set by an Environment= line", u.name, m)
@@ -161,8 +161,8 @@ func (u unit) expand(t *testing.T, line string, overrides map[string]string) []s
 	return args
 }
 
-// checkExec runs one Exec line's command with the binaries in bin.
-func checkExec(t *testing.T, bin string, args []string) {
+// checkUnitExec runs one Exec line's command with the binaries in bin.
+func checkUnitExec(t *testing.T, bin string, args []string) {
 	t.Helper()
 	prog, ok := strings.CutPrefix(args[0], "/usr/local/bin/")
 	if !ok || len(args) < 2 {
@@ -194,9 +194,9 @@ func checkExec(t *testing.T, bin string, args []string) {
 	}
 }
 
-// enforcerConfig is deploy/enforcer.yaml with its example policy path
+// refEnforcerConfig is deploy/enforcer.yaml with its example policy path
 // replaced by a real policy, so that validate can load it.
-func enforcerConfig(t *testing.T, repo string) string {
+func refEnforcerConfig(t *testing.T, repo string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repo, "deploy", "enforcer.yaml"))
 	if err != nil {
