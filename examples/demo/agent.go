@@ -109,31 +109,56 @@ func connect(ctx context.Context, f agentFlags) (*demoAgent, error) {
 
 // scenarios runs the calls in order and returns their rows.
 func (d *demoAgent) scenarios(ctx context.Context, f agentFlags) []row {
-	var rows []row
+	rows := d.listTools(ctx)
+	rows = append(rows, d.runCalls(ctx, fileCalls(f.root))...)
+	rows = append(rows, d.replay(ctx, "replay refused", d.rec.base))
+	rows = append(rows, d.revocation(ctx, f, filepath.Join(f.root, "README.md")))
+	return rows
+}
+
+// listTools shows what tools/list gives the agent: the policy hides the
+// blocked tools. It returns a row only when the call fails.
+func (d *demoAgent) listTools(ctx context.Context) []row {
 	tools, err := d.session.ListTools(ctx, nil)
 	if err != nil {
-		rows = append(rows, row{"tools/list", "filtered list", "FAIL", err.Error()})
-	} else {
-		var names []string
-		for _, t := range tools.Tools {
-			names = append(names, t.Name)
-		}
-		say("tools/list: the agent sees %d tools; move_file (blocked by the policy) is hidden: %v", len(names), !slices.Contains(names, "move_file"))
+		return []row{{"tools/list", "filtered list", "FAIL", err.Error()}}
 	}
-	readme := filepath.Join(f.root, "README.md")
-	calls := []struct {
-		title, tool string
-		args        map[string]any
-		want        string
-		record      bool
-	}{
+	var names []string
+	for _, t := range tools.Tools {
+		names = append(names, t.Name)
+	}
+	say("tools/list: the agent sees %d tools; move_file (blocked by the policy) is hidden: %v", len(names), !slices.Contains(names, "move_file"))
+	return nil
+}
+
+// call is one tools/call scenario: want is "allow", "redacted" or an AIP
+// error code; record keeps the request for the replay.
+type call struct {
+	title, tool string
+	args        map[string]any
+	want        string
+	record      bool
+}
+
+// fileCalls are the server-filesystem scenarios against the project root
+// (examples/policies/filesystem.yaml with a DLP pattern, an agent granted
+// read_text_file, list_allowed_directories, write_file, move_file,
+// edit_file).
+func fileCalls(root string) []call {
+	readme := filepath.Join(root, "README.md")
+	return []call{
 		{"allowed read", "read_text_file", map[string]any{"path": readme}, "allow", true},
-		{"denied tool (policy block)", "move_file", map[string]any{"source": readme, "destination": filepath.Join(f.root, "moved.md")}, "-32001", false},
+		{"denied tool (policy block)", "move_file", map[string]any{"source": readme, "destination": filepath.Join(root, "moved.md")}, "-32001", false},
 		{"argument violation", "write_file", map[string]any{"path": "/tmp/outside.txt", "content": "hi"}, "-32001", false},
 		{"protected path", "read_text_file", map[string]any{"path": "~/.ssh/id_ed25519"}, "-32007", false},
-		{"tool outside the AAT", "list_directory", map[string]any{"path": f.root}, "-32017", false},
-		{"DLP redaction", "read_text_file", map[string]any{"path": filepath.Join(f.root, "config.env.txt")}, "redacted", false},
+		{"tool outside the AAT", "list_directory", map[string]any{"path": root}, "-32017", false},
+		{"DLP redaction", "read_text_file", map[string]any{"path": filepath.Join(root, "config.env.txt")}, "redacted", false},
 	}
+}
+
+// runCalls makes each call in order and returns their rows.
+func (d *demoAgent) runCalls(ctx context.Context, calls []call) []row {
+	var rows []row
 	for _, c := range calls {
 		say("%s: tools/call %s %s", c.title, c.tool, argsLine(c.args))
 		d.rec.arm(c.record)
@@ -143,8 +168,6 @@ func (d *demoAgent) scenarios(ctx context.Context, f agentFlags) []row {
 		fmt.Printf("   -> %s\n", detail)
 		rows = append(rows, newRow(c.title, c.want, ok, detail))
 	}
-	rows = append(rows, d.replay(ctx))
-	rows = append(rows, d.revocation(ctx, f, readme))
 	return rows
 }
 

@@ -6,6 +6,12 @@
 //	                              through aip-enforcer serve to the real
 //	                              server-filesystem; narrates each scenario
 //	                              and prints the summary table
+//	demo spire-agent -issuer URL -mcp URL -replica-b ADDR ...
+//	                              the agent of `make demo-spire`
+//	                              (scripts/demo-spire.sh): the same scenarios
+//	                              with its X509-SVID from SPIRE and a Dex
+//	                              user, through two enforcer replicas
+//	demo dex-config|dex-token|probe  helpers of scripts/demo-spire.sh
 //
 // It never prints a token or a key: AATs are named by jti, keys by
 // thumbprint.
@@ -20,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: demo freeport | agent [flags]")
+		fmt.Fprintln(os.Stderr, "usage: demo freeport | agent | spire-agent | dex-config | dex-token | probe [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -29,6 +35,14 @@ func main() {
 		err = freePort()
 	case "agent":
 		err = runAgent(os.Args[2:])
+	case "spire-agent":
+		err = runSPIREAgent(os.Args[2:])
+	case "dex-config":
+		err = dexConfig(os.Args[2:])
+	case "dex-token":
+		err = dexToken(os.Args[2:])
+	case "probe":
+		err = probe(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -46,13 +46,14 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // replay sends the recorded request again, byte for byte, with its
-// proof: the enforcer has seen the proof's jti and must refuse it.
-func (d *demoAgent) replay(ctx context.Context) row {
-	const title, want = "replay refused", "-32009"
+// proof, through rt (to the same enforcer, or to another replica sharing
+// its nonce store): the proof's jti has been seen and must be refused.
+func (d *demoAgent) replay(ctx context.Context, title string, rt http.RoundTripper) row {
+	const want = "-32009"
 	d.rec.mu.Lock()
 	orig, body := d.rec.req, d.rec.body
 	d.rec.mu.Unlock()
-	say("replay: the allowed read's HTTP request is sent again, unchanged (same AAT, same DPoP proof)")
+	say("%s: the allowed read's HTTP request is sent again, unchanged (same AAT, same DPoP proof)", title)
 	if orig == nil {
 		return newRow(title, want, false, "no request was recorded")
 	}
@@ -61,7 +62,7 @@ func (d *demoAgent) replay(ctx context.Context) row {
 		return newRow(title, want, false, err.Error())
 	}
 	req.Header = orig.Header.Clone()
-	resp, err := d.rec.base.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return newRow(title, want, false, err.Error())
 	}
