@@ -75,6 +75,15 @@ type Config struct {
 	// UpstreamCommand is a stdio MCP server the sidecar starts and serves
 	// (program and arguments); set instead of UpstreamURL.
 	UpstreamCommand []string
+
+	// MaxDelegationAge, when positive, refuses tokens whose user signed in
+	// (user_binding.auth_time) longer ago, or that do not say when (-32019
+	// Delegation expired). Zero: not checked.
+	MaxDelegationAge time.Duration
+	// HealthListen, when set, is a plain-HTTP host:port serving only
+	// /healthz, /readyz and /metrics, for kubelet probes and Prometheus,
+	// which cannot present an X509-SVID.
+	HealthListen string
 }
 
 // Issuer is one trusted AAT issuer.

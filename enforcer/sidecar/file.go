@@ -21,6 +21,9 @@ type File struct {
 	MaxBodyBytes     int            `yaml:"max_body_bytes"`
 	ReadTimeout      string         `yaml:"read_timeout"`
 	Approvals        *ApprovalsFile `yaml:"approvals"`
+
+	MaxDelegationAge string `yaml:"max_delegation_age"`
+	HealthListen     string `yaml:"health_listen"`
 }
 
 // UpstreamFile is the MCP server behind the enforcer: {url} or {command}.
