@@ -3,10 +3,10 @@ package sidecar_test
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
