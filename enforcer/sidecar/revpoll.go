@@ -161,7 +161,7 @@ func (p *poller) check(s revocation.Subjects) (*revocation.Revocation, error) {
 	if p.fresh.IsZero() || now.Sub(p.fresh) > p.maxStale {
 		return nil, fmt.Errorf("revocation list of %s: %w: not refreshed since %s", p.issuer, revocation.ErrUnavailable, p.fresh.Format(time.RFC3339))
 	}
-	for _, k := range []struct {
+	for _, k := range [...]struct {
 		kind    revocation.Kind
 		subject string
 	}{{revocation.KindAgent, s.AgentID}, {revocation.KindUser, s.UserID}, {revocation.KindSession, s.SessionID}, {revocation.KindJTI, s.JTI}} {

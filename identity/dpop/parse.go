@@ -27,7 +27,7 @@ type rawProof struct {
 	alg, typ     string
 	key          crypto.PublicKey
 	thumbprint   string // RFC 7638, of key
-	signingInput string // header.payload, as sent
+	signingInput []byte // header.payload, as sent
 	payload      []byte
 	sig          []byte
 }
@@ -63,16 +63,19 @@ func parseProof(proof string) (rawProof, error) {
 	if !ok1 || !ok2 || strings.Contains(s64, ".") || h64 == "" || p64 == "" {
 		return rawProof{}, fmt.Errorf("%w: not a compact JWS with one signature", ErrMalformed)
 	}
-	var p rawProof
-	var err error
-	hb, err := b64url.DecodeString(h64)
+	// One copy of the proof and one buffer for the three decoded parts.
+	raw := []byte(proof)
+	n := len(h64) + 1 + len(p64)
+	buf := make([]byte, 0, b64url.DecodedLen(len(h64))+b64url.DecodedLen(len(p64))+b64url.DecodedLen(len(s64)))
+	p := rawProof{signingInput: raw[:n]}
+	hb, err := b64url.AppendDecode(buf, raw[:len(h64)])
 	if err != nil {
 		return rawProof{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if p.payload, err = b64url.DecodeString(p64); err != nil {
+	if p.payload, err = b64url.AppendDecode(hb[len(hb):], raw[len(h64)+1:n]); err != nil {
 		return rawProof{}, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
-	if p.sig, err = b64url.DecodeString(s64); err != nil {
+	if p.sig, err = b64url.AppendDecode(p.payload[len(p.payload):], raw[n+1:]); err != nil {
 		return rawProof{}, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
 	var h proofHeader
@@ -85,7 +88,7 @@ func parseProof(proof string) (rawProof, error) {
 	if h.Alg != jwk.EdDSA && h.Alg != jwk.ES256 {
 		return rawProof{}, fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, h.Alg)
 	}
-	p.alg, p.typ, p.signingInput = h.Alg, h.Typ, proof[:len(h64)+1+len(p64)]
+	p.alg, p.typ = h.Alg, h.Typ
 	if h.JWK == nil {
 		return p, nil // Verify refuses a proof without a key, after typ
 	}

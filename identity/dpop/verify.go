@@ -1,6 +1,9 @@
 package dpop
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,7 +114,7 @@ func Verify(proof string, e Expect) (Claims, error) {
 	if !jwk.Equal(tp, e.JKT) {
 		return Claims{}, ErrKey
 	}
-	if err := jwk.Verify(p.key, p.alg, []byte(p.signingInput), p.sig); err != nil {
+	if err := jwk.Verify(p.key, p.alg, p.signingInput, p.sig); err != nil {
 		return Claims{}, ErrSignature
 	}
 	var c struct {
@@ -152,14 +155,29 @@ func (e Expect) check(htm, htu string, iat time.Time, ath, bodyHash, nonce strin
 	if iat.Before(now.Add(-e.MaxAge-e.Skew)) || iat.After(now.Add(e.Skew)) {
 		return ErrIssuedAt
 	}
-	if e.AccessToken != "" && !jwk.Equal(ath, jwk.HashB64([]byte(e.AccessToken))) {
+	if e.AccessToken != "" && !hashIs(ath, sha256.Sum256([]byte(e.AccessToken))) {
 		return ErrTokenHash
 	}
-	if e.Body != nil && !jwk.Equal(bodyHash, jwk.HashB64(e.Body)) {
+	if e.Body != nil && !hashIs(bodyHash, sha256.Sum256(e.Body)) {
 		return ErrBodyHash
 	}
 	if e.Nonce != "" && !jwk.Equal(nonce, e.Nonce) {
 		return ErrNonce
 	}
 	return nil
+}
+
+// hashIs reports, in constant time, whether claim is the base64url form
+// of sum (what jwk.HashB64 gives), without allocating.
+func hashIs(claim string, sum [sha256.Size]byte) bool {
+	var want [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
+	base64.RawURLEncoding.Encode(want[:], sum[:])
+	if len(claim) != len(want) {
+		return false
+	}
+	var v byte
+	for i := range want {
+		v |= claim[i] ^ want[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0) == 1
 }
