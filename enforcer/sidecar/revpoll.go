@@ -169,7 +169,8 @@ func (p *poller) check(s revocation.Subjects) (*revocation.Revocation, error) {
 			continue
 		}
 		if r, ok := p.list[k.kind][k.subject]; ok && (r.ExpiresAt.IsZero() || now.Before(r.ExpiresAt)) {
-			return &r, nil
+			found := r // a copy on the heap only when there is one to return
+			return &found, nil
 		}
 	}
 	return nil, nil
