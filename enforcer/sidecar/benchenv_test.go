@@ -58,9 +58,10 @@ func (a *benchAgent) proof(tb testing.TB, url string, body []byte) string {
 
 // benchSidecar starts a plain-loopback sidecar in front of upstream with
 // the full pipeline on: AAT against the issuer's JWKS, DPoP proofs
-// required, memory nonce store, polled revocations, the policy engine,
-// DLP and an audit log in a temp file. It returns the sidecar's base URL.
+// required, memory nonce store, revocations polled at the default
+// interval, the policy engine, DLP and an audit log in a temp file. It
+// returns the sidecar's base URL.
 func benchSidecar(tb testing.TB, fi *fakeIssuer, upstream string) string {
 	tb.Helper()
-	return sidecarIn(tb, tb.TempDir(), fi, fmt.Sprintf("{url: %q}", upstream+"/mcp"), policyYAML, "")
+	return startSidecarIn(tb, tb.TempDir(), fi, fmt.Sprintf("{url: %q}", upstream+"/mcp"), policyYAML, "")
 }

@@ -165,8 +165,17 @@ func sidecarWith(t *testing.T, fi *fakeIssuer, upstream, policy, extra string) s
 	return sidecarIn(t, t.TempDir(), fi, upstream, policy, extra)
 }
 
-// sidecarIn is sidecarWith with its files (policy.yaml, audit.jsonl) in dir.
+// sidecarIn is sidecarWith with its files (policy.yaml, audit.jsonl) in
+// dir, and revocation lists polled every 100 ms.
 func sidecarIn(tb testing.TB, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
+	tb.Helper()
+	return startSidecarIn(tb, dir, fi, upstream, policy, "revocation: {poll_interval: 100ms}\n"+extra)
+}
+
+// startSidecarIn starts a sidecar (plain, embedded stores) trusting fi, in
+// front of upstream (YAML), with the policy pol and extra configuration;
+// its files (policy.yaml, audit.jsonl) are in dir.
+func startSidecarIn(tb testing.TB, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
 	tb.Helper()
 	pol := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(pol, []byte(policy), 0o600); err != nil {
@@ -178,7 +187,6 @@ audit: {path: %q}
 audience: %q
 issuers: [{issuer: %q}]
 tls: {mode: plain}
-revocation: {poll_interval: 100ms}
 %s`, upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, fi.URL, extra))
 }
 
