@@ -2,6 +2,7 @@ package helm_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -80,10 +82,24 @@ func TestRender(t *testing.T) {
 				t.Errorf("example: the MCP server must expose no port")
 			}
 			np := r.netpols[example]
-			port := containerPort(d, "aip-enforcer")
-			if np == nil || len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].Ports) != 1 ||
-				np.Spec.Ingress[0].Ports[0].Port.IntVal != port || len(np.Spec.Ingress[0].From) != 1 {
-				t.Errorf("example NetworkPolicy must admit only the enforcer port %d from networkPolicy.from: %+v", port, np)
+			port, health := containerPort(d, "aip-enforcer"), containerPort(d, "aip-health")
+			if np == nil || len(np.Spec.Ingress) != 2 || len(np.Spec.Ingress[0].Ports) != 1 ||
+				np.Spec.Ingress[0].Ports[0].Port.IntVal != port || len(np.Spec.Ingress[0].From) != 1 ||
+				len(np.Spec.Ingress[1].Ports) != 1 || np.Spec.Ingress[1].Ports[0].Port.IntVal != health {
+				t.Errorf("example NetworkPolicy must admit only the enforcer port %d from networkPolicy.from, and its health port %d: %+v", port, health, np)
+			}
+			// Probes go to the plain-HTTP health listener, which the config enables.
+			e := container(t, d, "aip-enforcer")
+			for name, p := range map[string]*corev1.Probe{"startup": e.StartupProbe, "liveness": e.LivenessProbe, "readiness": e.ReadinessProbe} {
+				if p == nil || p.HTTPGet == nil || p.HTTPGet.Port.StrVal != "aip-health" {
+					t.Errorf("enforcer %s probe must be an HTTP GET on aip-health: %+v", name, p)
+				}
+			}
+			if e.ReadinessProbe != nil && e.ReadinessProbe.HTTPGet != nil && e.ReadinessProbe.HTTPGet.Path != "/readyz" {
+				t.Errorf("enforcer readiness probe path %q, want /readyz", e.ReadinessProbe.HTTPGet.Path)
+			}
+			if cfg := r.configMaps[example+"-enforcer"].Data["enforcer.yaml"]; !strings.Contains(cfg, fmt.Sprintf(`health_listen: "0.0.0.0:%d"`, health)) {
+				t.Errorf("enforcer.yaml lacks health_listen on port %d:\n%s", health, cfg)
 			}
 			// The Redis NetworkPolicy admits the issuer and the enforcer pods.
 			for _, name := range []string{issuer, example} {
@@ -114,6 +130,16 @@ func TestRender(t *testing.T) {
 			sm := r.serviceMonitors[issuer]
 			if sm == nil || sm.GetLabels()["release"] != "prometheus" {
 				t.Fatalf("ServiceMonitor with the release label missing")
+			}
+			// The enforcer sidecars are scraped on their health port
+			// (checkInvariants: the port is the example Service's).
+			esm := r.serviceMonitors[example]
+			if esm == nil || esm.GetLabels()["release"] != "prometheus" {
+				t.Fatalf("enforcer ServiceMonitor with the release label missing")
+			}
+			eps, _, _ := unstructured.NestedSlice(esm.Object, "spec", "endpoints")
+			if len(eps) != 1 || eps[0].(map[string]any)["port"] != "aip-health" || eps[0].(map[string]any)["scheme"] != "http" {
+				t.Errorf("enforcer ServiceMonitor endpoints %v, want aip-health over http", eps)
 			}
 			if v := volume(r.deployments[issuer], "signer"); v == nil || v.Secret == nil || v.Secret.SecretName != "aip-signing-key" {
 				t.Errorf("issuer: signing key must come from the Secret")

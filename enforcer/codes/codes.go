@@ -73,7 +73,8 @@ func (c Code) Message() string {
 	return "Error"
 }
 
-// Token error values carried in data.token_error of a -32009 error.
+// Token error values carried in data.token_error of a -32009 error (and of
+// -32016 for the AAT claims, e.g. policy_hash_mismatch).
 //
 //nolint:gosec // names of token errors, not credentials
 const (

@@ -4,8 +4,9 @@
 // (fail closed).
 //
 // Memory serves a single enforcer; Redis is shared by every enforcer
-// pointing at the same server (SET NX PX), and can pipeline the nonce
-// write with a revocation MGET so a call costs one round trip.
+// pointing at the same server (SET NX PX): one round trip per call, the
+// only one (revocations come from a local cache the issuer's store keeps
+// current by pub/sub; docs/architecture.md says why).
 //
 // It never logs; callers pass only jtis (or a key made from a thumbprint
 // and a jti), never a proof or a token.

@@ -50,49 +50,6 @@ func TestRedisShared(t *testing.T) {
 	}
 }
 
-// The nonce write and a revocation MGET go in one pipeline.
-func TestRedisRecordAndCheck(t *testing.T) {
-	r := env.Redis(t)
-	c := r.Client(t)
-	s := newRedis(t, c)
-	ctx := context.Background()
-	revoked := "test:" + t.Name() + ":rev:agent:bot"
-	if err := c.Set(ctx, revoked, `{"kind":"agent"}`, time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
-	keys := []string{revoked, "test:" + t.Name() + ":rev:user:alice"}
-
-	vals, err := s.RecordAndCheck(ctx, "p1", time.Minute, keys)
-	if err != nil || len(vals) != 2 || vals[0] != `{"kind":"agent"}` || vals[1] != nil {
-		t.Fatalf("RecordAndCheck = %v, %v", vals, err)
-	}
-	vals, err = s.RecordAndCheck(ctx, "p1", time.Minute, keys)
-	if !errors.Is(err, nonce.ErrReplayed) || len(vals) != 2 {
-		t.Fatalf("replay: %v, %v; want the values and ErrReplayed", vals, err)
-	}
-	if vals, err = s.RecordAndCheck(ctx, "p2", time.Minute, nil); err != nil || vals != nil {
-		t.Fatalf("no keys: %v, %v", vals, err)
-	}
-	if _, err := s.RecordAndCheck(ctx, "", time.Minute, keys); err == nil {
-		t.Fatal("empty jti accepted")
-	}
-
-	// Queue composes with commands of the caller's own.
-	p := c.Pipeline()
-	done := s.Queue(ctx, p, "p3", time.Minute)
-	get := p.Get(ctx, revoked)
-	if _, err := p.Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := done(); err != nil || get.Val() == "" {
-		t.Fatalf("queued: %v, %q", err, get.Val())
-	}
-	record(t, s, "p3", time.Minute, nonce.ErrReplayed)
-	if err := s.Queue(ctx, c.Pipeline(), "p4", 0)(); err == nil {
-		t.Fatal("zero ttl queued")
-	}
-}
-
 // With Redis down every call fails with ErrUnavailable, never a silent
 // accept; once it is back, records work again.
 func TestRedisOutage(t *testing.T) {
@@ -111,9 +68,6 @@ func TestRedisOutage(t *testing.T) {
 			t.Fatalf("Record with redis down = %v, want ErrUnavailable", err)
 		}
 	}
-	if _, err := s.RecordAndCheck(ctx, "down", time.Minute, []string{"k"}); !errors.Is(err, nonce.ErrUnavailable) {
-		t.Fatalf("RecordAndCheck with redis down = %v, want ErrUnavailable", err)
-	}
 
 	r.Start(t)
 	record(t, s, "after", time.Minute, nil)
@@ -129,16 +83,6 @@ func BenchmarkRedisRecord(b *testing.B) {
 		for b.Loop() {
 			i++
 			if err := s.Record(ctx, "r"+strconv.Itoa(i), 10*time.Second); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("RecordAndCheck4", func(b *testing.B) {
-		keys := []string{"rev:agent:a", "rev:user:u", "rev:session:s", "rev:jti:j"}
-		i := 0
-		for b.Loop() {
-			i++
-			if _, err := s.RecordAndCheck(ctx, "c"+strconv.Itoa(i), 10*time.Second, keys); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -38,6 +38,10 @@ type authenticator struct {
 	now          func() time.Time
 	log          *slog.Logger
 	metrics      *metrics
+
+	// maxDelegationAge bounds the age of the user's sign-in behind a
+	// token (max_delegation_age); zero: not checked.
+	maxDelegationAge time.Duration
 }
 
 // caller is who an accepted request comes from.
@@ -52,12 +56,21 @@ func (a *authenticator) authenticate(r *http.Request, body []byte) (*caller, *de
 	ctx := r.Context()
 	token, d := tokenFrom(r.Header)
 	if d != nil {
+		d = missingToken(r, d)
 		a.metrics.tokenResult(d.label)
 		return nil, d
 	}
 	c, err := a.verifier.Verify(ctx, token)
 	if err != nil {
 		d := a.tokenDenial(err)
+		a.metrics.tokenResult(tokenLabel(d))
+		return nil, d
+	}
+	if d := checkAgent(c); d != nil {
+		a.metrics.tokenResult(tokenLabel(d))
+		return nil, d
+	}
+	if d := a.checkDelegation(c); d != nil {
 		a.metrics.tokenResult(tokenLabel(d))
 		return nil, d
 	}
@@ -102,7 +115,7 @@ func (a *authenticator) checkPolicyHash(c *aat.Claims) *denial {
 	if c.PolicyHash == "" || a.policyHashes.accepts(c.PolicyHash, a.now()) {
 		return nil
 	}
-	return tokenInvalid(codes.TokenErrorPolicyHash,
+	return aatInvalid(codes.TokenErrorPolicyHash,
 		"the token was issued for another version of this server's policy: get a new token")
 }
 

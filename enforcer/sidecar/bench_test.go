@@ -44,10 +44,10 @@ type roundTripStats struct {
 // enforcer's cost, not the agent SDK's (an Ed25519 signature per call).
 func BenchmarkSidecarRoundTrip(b *testing.B) {
 	up := benchUpstream(b)
-	iss, s := benchIssuer(b)
-	agent := newBenchAgent(b, iss, s)
+	fi := newFakeIssuer(b)
+	agent := newBenchAgent(b, fi)
 	direct := &benchTarget{url: up.URL + "/mcp"}
-	proxied := &benchTarget{url: benchSidecar(b, iss, up.URL) + "/mcp", agent: agent}
+	proxied := &benchTarget{url: benchSidecar(b, fi, up.URL) + "/mcp", agent: agent}
 	var d, p roundTripStats
 	b.Run("direct", func(b *testing.B) { d = direct.measure(b) })
 	b.Run("sidecar", func(b *testing.B) { p = proxied.measure(b) })

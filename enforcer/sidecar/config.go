@@ -82,6 +82,14 @@ type Config struct {
 	// watched (agents' X509-SVIDs when listed in TLS.TrustDomains, and
 	// issuers trusted by bundle); empty: none.
 	Federation []federation.Peer
+	// MaxDelegationAge, when positive, refuses tokens whose user signed in
+	// (user_binding.auth_time) longer ago, or that do not say when (-32019
+	// Delegation expired). Zero: not checked.
+	MaxDelegationAge time.Duration
+	// HealthListen, when set, is a plain-HTTP host:port serving only
+	// /healthz, /readyz and /metrics, for kubelet probes and Prometheus,
+	// which cannot present an X509-SVID.
+	HealthListen string
 }
 
 // Issuer is one trusted AAT issuer.

@@ -66,10 +66,11 @@ func (s *Server) serveValidate(w http.ResponseWriter, r *http.Request) {
 		s.validateDenied(w, r, "", nil, d)
 		return
 	}
+	id := c.identity()
 	vr, d := parseValidate(body)
 	isCall := policy.Normalize(vr.Method) == "tools/call"
 	if d == nil && isCall {
-		d = (&inspection{tools: []string{vr.Tool}}).checkCapabilities(c.claims)
+		d = (&inspection{tools: []string{vr.Tool}}).checkCapabilities(id.Grants)
 	}
 	if d != nil {
 		s.validateDenied(w, r, vr.Method, c, d)
@@ -82,7 +83,7 @@ func (s *Server) serveValidate(w http.ResponseWriter, r *http.Request) {
 			Arguments json.RawMessage `json:"arguments,omitempty"`
 		}{vr.Tool, vr.Arguments}) // a string and valid JSON always marshal
 	}
-	ctx := enforcer.WithCaller(r.Context(), c.identity())
+	ctx := enforcer.WithCaller(r.Context(), id)
 	status, answer := s.validateAnswer(s.engine.Decide(ctx, vr.Method, params))
 	writeValidate(w, status, answer)
 }

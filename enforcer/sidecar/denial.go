@@ -13,6 +13,10 @@ import (
 const (
 	reasonTokenRequired = "token_required"
 	reasonTokenInvalid  = "token_invalid"
+	reasonAATRequired   = "aat_required"
+	reasonAATInvalid    = "aat_invalid"
+	reasonNotRegistered = "agent_not_registered"
+	reasonDelegation    = "delegation_expired"
 	reasonAudience      = "audience_mismatch"
 	reasonIssuer        = "issuer_untrusted"
 	reasonReplay        = "replay_detected"
@@ -28,7 +32,7 @@ const (
 type denial struct {
 	status     int
 	code       codes.Code
-	tokenError string // data.token_error of -32009, when set
+	tokenError string // data.token_error of -32009 and -32016, when set
 	reason     string // for the client and the audit log; never a secret
 	label      string // metric reason
 }
@@ -42,6 +46,20 @@ func tokenRequired() *denial {
 
 func tokenInvalid(tokenError, reason string) *denial {
 	return &denial{status: http.StatusUnauthorized, code: codes.TokenInvalid, tokenError: tokenError, label: reasonTokenInvalid, reason: reason}
+}
+
+// aatRequired answers a caller the mTLS handshake authenticated as an
+// agent (its X509-SVID) that sent no AAT: the agent is known, the user
+// delegation and capabilities the AAT carries are missing.
+func aatRequired() *denial {
+	return &denial{status: http.StatusUnauthorized, code: codes.AATRequired, label: reasonAATRequired,
+		reason: "this agent is authenticated by its SVID, but an Agent Authentication Token is also required: send it in Authorization (Bearer or DPoP) or X-AIP-AAT"}
+}
+
+// aatInvalid refuses a token that verifies as a signed, key-bound token of
+// a trusted issuer but whose AAT claims do not fit this server.
+func aatInvalid(tokenError, reason string) *denial {
+	return &denial{status: http.StatusUnauthorized, code: codes.AATInvalid, tokenError: tokenError, label: reasonAATInvalid, reason: reason}
 }
 
 func unavailable(reason string) *denial {
@@ -95,7 +113,7 @@ func (d *denial) headers(h http.Header, ch challenge) {
 		if ch.dpop {
 			v = `DPoP algs="EdDSA ES256", resource_metadata="` + ch.metadataURL + `"`
 		}
-		if d.code != codes.TokenRequired {
+		if d.code != codes.TokenRequired && d.code != codes.AATRequired {
 			v += `, error="invalid_token"`
 		}
 		h.Set("WWW-Authenticate", v)

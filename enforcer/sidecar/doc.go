@@ -5,7 +5,9 @@
 //
 // Per request, in order: the token (Authorization: Bearer|DPoP, or
 // X-AIP-AAT; never the query or the body), the AAT's signature, issuer,
-// audience and lifetime, its policy_hash, its binding (cnf x5t#S256 to the
+// audience and lifetime, its SPIFFE actor against the agent's registered
+// SPIFFE ID, the age of the user's sign-in (max_delegation_age), its
+// policy_hash, its binding (cnf x5t#S256 to the
 // mTLS peer certificate and act.sub to the peer SVID; cnf jkt to a DPoP
 // proof over method, URL, token and body), the proof's jti recorded once
 // (nonce.Store), revocations of agent, user, session and jti, the tools
@@ -16,6 +18,10 @@
 // POST /v1/validate runs the same checks for a gateway and answers a
 // decision without forwarding; /v1/approvals lets approvers settle `ask`
 // calls (approval.Queue), which wait without holding up other requests.
+//
+// Refusals carry the AIP codes: the token codes (-32008, -32009) for the
+// token as a signed, key-bound JWT, the AAT codes (-32015 … -32020) for
+// the agent and delegation it carries (delegation.go).
 //
 // It fails closed: a store that cannot answer (Redis down) is a denial
 // with a reason a person can act on, unless revocation.fail_open is set.

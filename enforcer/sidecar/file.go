@@ -22,6 +22,9 @@ type File struct {
 	ReadTimeout      string          `yaml:"read_timeout"`
 	Approvals        *ApprovalsFile  `yaml:"approvals"`
 	Federation       *FederationFile `yaml:"federation"`
+
+	MaxDelegationAge string `yaml:"max_delegation_age"`
+	HealthListen     string `yaml:"health_listen"`
 }
 
 // UpstreamFile is the MCP server behind the enforcer: {url} or {command}.

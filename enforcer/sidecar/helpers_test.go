@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,11 +16,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/test/sidecartest"
 )
 
 const (
@@ -48,11 +47,11 @@ type fakeIssuer struct {
 	ver    int
 }
 
-func newFakeIssuer(t *testing.T) *fakeIssuer {
-	t.Helper()
-	s, err := signer.OpenLocalFile(signer.LocalConfig{Path: filepath.Join(t.TempDir(), "k.pem")})
+func newFakeIssuer(tb testing.TB) *fakeIssuer {
+	tb.Helper()
+	s, err := signer.OpenLocalFile(signer.LocalConfig{Path: filepath.Join(tb.TempDir(), "k.pem")})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	fi := &fakeIssuer{signer: s}
 	mux := http.NewServeMux()
@@ -76,7 +75,7 @@ func newFakeIssuer(t *testing.T) *fakeIssuer {
 		_ = json.NewEncoder(w).Encode(map[string]string{"list": jws})
 	})
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	fi.URL = srv.URL
 	return fi
 }
@@ -90,18 +89,18 @@ func (fi *fakeIssuer) revoke(r revocation.Revocation) {
 }
 
 // agentKey is the DPoP key of the test agent.
-func agentKey(t *testing.T) *dpop.Key {
-	t.Helper()
+func agentKey(tb testing.TB) *dpop.Key {
+	tb.Helper()
 	k, err := dpop.NewKey("")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
 }
 
 // mint signs an AAT for agent "agent-1" bound to k, after edit.
-func (fi *fakeIssuer) mint(t *testing.T, k *dpop.Key, edit func(*aat.Claims)) string {
-	t.Helper()
+func (fi *fakeIssuer) mint(tb testing.TB, k *dpop.Key, edit func(*aat.Claims)) string {
+	tb.Helper()
 	c := aat.Claims{Issuer: fi.URL, Subject: "carol", Actor: aat.Actor{Subject: "agent-1"}, Audience: jwt.Audience{audience},
 		Agent: aat.Agent{ID: "agent-1"}, UserBinding: aat.UserBinding{UserID: "carol"},
 		Capabilities: aat.Capabilities{Tools: []string{"echo", "add"}}, Confirmation: &aat.Confirmation{JKT: k.Thumbprint()}}
@@ -110,7 +109,7 @@ func (fi *fakeIssuer) mint(t *testing.T, k *dpop.Key, edit func(*aat.Claims)) st
 	}
 	tok, err := aat.Mint(context.Background(), fi.signer, c)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return tok
 }
@@ -166,63 +165,29 @@ func sidecarWith(t *testing.T, fi *fakeIssuer, upstream, policy, extra string) s
 	return sidecarIn(t, t.TempDir(), fi, upstream, policy, extra)
 }
 
-// sidecarIn is sidecarWith with its files (policy.yaml, audit.jsonl) in dir.
-func sidecarIn(t *testing.T, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
-	t.Helper()
+// sidecarIn is sidecarWith with its files (policy.yaml, audit.jsonl) in
+// dir, and revocation lists polled every 100 ms.
+func sidecarIn(tb testing.TB, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
+	tb.Helper()
+	return startSidecarIn(tb, dir, fi, upstream, policy, "revocation: {poll_interval: 100ms}\n"+extra)
+}
+
+// startSidecarIn starts a sidecar (plain, embedded stores) trusting fi, in
+// front of upstream (YAML), with the policy pol and extra configuration;
+// its files (policy.yaml, audit.jsonl) are in dir.
+func startSidecarIn(tb testing.TB, dir string, fi *fakeIssuer, upstream, policy, extra string) string {
+	tb.Helper()
 	pol := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(pol, []byte(policy), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, `listen: %q
-upstream: %s
+	return sidecartest.Start(tb, fmt.Sprintf(`upstream: %s
 policy: {path: %q}
 audit: {path: %q}
 audience: %q
 issuers: [{issuer: %q}]
 tls: {mode: plain}
-revocation: {poll_interval: 100ms}
-%s`, ln.Addr().String(), upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, fi.URL, extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	base := "http://" + ln.Addr().String()
-	waitReady(t, base)
-	return base
-}
-
-func waitReady(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("sidecar never became ready")
+%s`, upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, fi.URL, extra))
 }
 
 // request builds a POST of body to url with token and a proof by k (nil:

@@ -21,18 +21,18 @@ type idMap struct {
 	orig map[string]json.RawMessage
 }
 
-// rename gives every request in body a fresh id and returns the new body.
-// A body that is not JSON-RPC is returned as is, for the Engine to refuse.
-func (s *idSeq) rename(body []byte, ids *idMap) []byte {
-	m, err := jsonrpc.Parse(body)
-	if err != nil {
+// rename gives every request in body a fresh id and returns the new body;
+// m is body as jsonrpc.Parse read it, nil when it is not JSON-RPC: then
+// body is returned as is, for the Engine to refuse.
+func (s *idSeq) rename(body []byte, m *jsonrpc.Message, ids *idMap) []byte {
+	if m == nil {
 		return body
 	}
 	if m.Kind != jsonrpc.KindBatch {
 		if m.Kind != jsonrpc.KindRequest {
 			return body
 		}
-		return s.renameOne(&m, ids)
+		return s.renameOne(m, ids)
 	}
 	out := make([][]byte, len(m.Batch))
 	for i := range m.Batch {
@@ -45,7 +45,8 @@ func (s *idSeq) rename(body []byte, ids *idMap) []byte {
 }
 
 func (s *idSeq) renameOne(m *jsonrpc.Message, ids *idMap) []byte {
-	id := strconv.Quote("aip-" + strconv.FormatUint(s.n.Add(1), 36))
+	idb := strconv.AppendUint(append(make([]byte, 0, 24), `"aip-`...), s.n.Add(1), 36)
+	id := string(append(idb, '"'))
 	b, ok := withID(m.Raw, json.RawMessage(id))
 	if !ok {
 		return m.Raw
@@ -119,8 +120,7 @@ func withID(obj []byte, id json.RawMessage) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		name, _ := json.Marshal(mem.Name)
-		b = append(b, name...)
+		b = appendName(b, mem.Name)
 		b = append(b, ':')
 		if mem.Name == "id" {
 			b = append(b, id...)
@@ -129,6 +129,19 @@ func withID(obj []byte, id json.RawMessage) ([]byte, bool) {
 		}
 	}
 	return append(b, '}'), true
+}
+
+// appendName appends a member name as a JSON string: as is between quotes
+// when it is printable ASCII without '"' or '\\' (every JSON-RPC member),
+// else escaped by encoding/json.
+func appendName(b []byte, name string) []byte {
+	for i := range len(name) {
+		if c := name[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(name) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), name...), '"')
 }
 
 func joinArray(msgs [][]byte) []byte {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/enforcer/policy"
-	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/internal/jsonrpc"
 )
 
@@ -19,8 +18,9 @@ const (
 
 // inspection is what the sidecar reads of a POST body before the Engine.
 type inspection struct {
-	id    json.RawMessage // the id of a single request, for denials
-	tools []string        // tools/call names, in order
+	msg   *jsonrpc.Message // the parsed body; nil when it is not JSON-RPC
+	id    json.RawMessage  // the id of a single request, for denials
+	tools []string         // tools/call names, in order
 	// method and name of a single message, for the Mcp-* headers.
 	method, name string
 	single       bool
@@ -33,7 +33,7 @@ func inspect(body []byte) inspection {
 	if err != nil {
 		return inspection{}
 	}
-	var in inspection
+	in := inspection{msg: &m}
 	if m.Kind != jsonrpc.KindBatch {
 		in.single, in.id, in.method = true, m.ID, m.Method
 		in.name = in.add(&m)
@@ -95,12 +95,9 @@ func (in *inspection) checkHeaders(h http.Header) *denial {
 }
 
 // checkCapabilities refuses a tools/call of a tool the token does not
-// grant (capabilities_mode intersect: the policy then decides the rest).
-func (in *inspection) checkCapabilities(c *aat.Claims) *denial {
-	if len(in.tools) == 0 {
-		return nil
-	}
-	granted := grants(c)
+// grant (granted: the caller's Grants; capabilities_mode intersect: the
+// policy then decides the rest).
+func (in *inspection) checkCapabilities(granted func(tool string) bool) *denial {
 	for _, t := range in.tools {
 		if !granted(t) {
 			return &denial{status: http.StatusForbidden, code: codes.CapabilityDenied, label: reasonCapability,

@@ -67,7 +67,17 @@ func TestPipelineRefusals(t *testing.T) {
 		}, 401, -32009, "binding_mismatch"},
 		{"policy hash of another policy", func() *http.Request {
 			return request(t, url, callEcho, fi.mint(t, k, func(c *aat.Claims) { c.PolicyHash = "sha256:0000" }), k)
-		}, 401, -32009, "policy_hash_mismatch"},
+		}, 401, -32016, "policy_hash_mismatch"},
+		{"SVID actor not registered for the agent", func() *http.Request {
+			tok := fi.mint(t, k, func(c *aat.Claims) { c.Actor.Subject = "spiffe://example.org/agent/stranger" })
+			return request(t, url, callEcho, tok, k)
+		}, 401, -32018, ""},
+		{"SVID actor registered for another agent", func() *http.Request {
+			tok := fi.mint(t, k, func(c *aat.Claims) {
+				c.Actor.Subject, c.Agent.SPIFFEID = "spiffe://example.org/agent/a", "spiffe://example.org/agent/b"
+			})
+			return request(t, url, callEcho, tok, k)
+		}, 401, -32018, ""},
 		{"revoked agent", func() *http.Request {
 			tok := fi.mint(t, k, func(c *aat.Claims) { c.Agent.ID = "agent-revoked" })
 			return request(t, url, callEcho, tok, k)

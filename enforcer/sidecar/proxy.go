@@ -67,24 +67,26 @@ func (s *Server) serveMCP(w http.ResponseWriter, r *http.Request) {
 	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
 		s.log.Warn("cannot lift the read deadline; long calls may be cut at read_timeout", "err", err)
 	}
-	r = r.WithContext(enforcer.WithCaller(r.Context(), c.identity()))
+	id := c.identity()
+	r = r.WithContext(enforcer.WithCaller(r.Context(), id))
 	if r.Method != http.MethodPost {
 		s.metrics.decision("allow", "")
 		s.forward(w, r, nil, new(idMap))
 		return
 	}
-	if d := in.checkCapabilities(c.claims); d != nil {
+	if d := in.checkCapabilities(id.Grants); d != nil {
 		s.deny(w, r, in.id, in.method, c, d)
 		return
 	}
-	s.handlePost(w, r, body)
+	s.handlePost(w, r, body, in.msg)
 }
 
-// handlePost runs the Engine on the body and forwards what it allows.
-func (s *Server) handlePost(w http.ResponseWriter, r *http.Request, body []byte) {
+// handlePost runs the Engine on the body (m: as inspect parsed it) and
+// forwards what it allows.
+func (s *Server) handlePost(w http.ResponseWriter, r *http.Request, body []byte, m *jsonrpc.Message) {
 	ctx := r.Context()
 	ids := new(idMap)
-	v := s.engine.HandleRequest(ctx, s.ids.rename(body, ids))
+	v := s.engine.HandleRequest(ctx, s.ids.rename(body, m, ids))
 	if v.Pending() {
 		v = v.Wait(ctx)
 	}

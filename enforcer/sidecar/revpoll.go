@@ -161,7 +161,7 @@ func (p *poller) check(s revocation.Subjects) (*revocation.Revocation, error) {
 	if p.fresh.IsZero() || now.Sub(p.fresh) > p.maxStale {
 		return nil, fmt.Errorf("revocation list of %s: %w: not refreshed since %s", p.issuer, revocation.ErrUnavailable, p.fresh.Format(time.RFC3339))
 	}
-	for _, k := range []struct {
+	for _, k := range [...]struct {
 		kind    revocation.Kind
 		subject string
 	}{{revocation.KindAgent, s.AgentID}, {revocation.KindUser, s.UserID}, {revocation.KindSession, s.SessionID}, {revocation.KindJTI, s.JTI}} {
@@ -169,7 +169,8 @@ func (p *poller) check(s revocation.Subjects) (*revocation.Revocation, error) {
 			continue
 		}
 		if r, ok := p.list[k.kind][k.subject]; ok && (r.ExpiresAt.IsZero() || now.Before(r.ExpiresAt)) {
-			return &r, nil
+			found := r // a copy on the heap only when there is one to return
+			return &found, nil
 		}
 	}
 	return nil, nil

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/aip-project/aip/enforcer"
@@ -131,7 +130,8 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 	s.hashes = &hashHistory{current: func() string { return s.engine.Policy().Hash() }, grace: cfg.PolicyHashGrace}
 	s.auth = &authenticator{verifier: verifier, nonces: s.stores.nonces, revocations: s.stores.revocations,
 		policyHashes: s.hashes, requireProof: cfg.RequireProof, failOpen: cfg.Revocation.FailOpen,
-		maxAge: cfg.ProofMaxAge, skew: min(cfg.Skew, 5*time.Minute), publicURL: cfg.PublicURL, now: s.now, log: s.log, metrics: s.metrics}
+		maxAge: cfg.ProofMaxAge, skew: min(cfg.Skew, 5*time.Minute), publicURL: cfg.PublicURL, now: s.now, log: s.log, metrics: s.metrics,
+		maxDelegationAge: cfg.MaxDelegationAge}
 	if cfg.TLS.Mode == TLSModeSPIFFE {
 		s.tls = spiffeTLS(cfg.TLS, s.x509, s.x509Bundles())
 	}
@@ -186,9 +186,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(s.mcpPath(), s.serveMCP)
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource", s.serveMetadata)
 	mux.HandleFunc("GET /.well-known/oauth-protected-resource/{path...}", s.serveMetadata)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.probeRoutes(mux)
 	mux.HandleFunc("POST /v1/validate", s.serveValidate)
 	if s.approvals != nil {
 		mux.Handle("/v1/approvals", s.approvals)
@@ -198,8 +196,14 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Serve runs the background work (revocations, policy reloads) and serves
-// on ln until ctx ends, then shuts down gracefully.
+// on ln, and on health_listen when set, until ctx ends, then shuts down
+// gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stopHealth, err := s.startHealth(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopHealth()
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	for _, run := range s.stores.run {

@@ -90,6 +90,8 @@ func validate(f File) (*Config, keypath.Problems) {
 		ps.Add("max_body_bytes", "must be between 1 and %d", 64<<20)
 	}
 	c.Approvals = validateApprovals(&ps, f.Approvals, c.TLS.Mode)
+	c.MaxDelegationAge = duration(&ps, "max_delegation_age", f.MaxDelegationAge, 0, time.Minute, 90*24*time.Hour)
+	c.HealthListen = validateHealthListen(&ps, f.HealthListen, f.Listen)
 	if c.TLS.Mode == TLSModePlain && !c.RequireProof {
 		ps.Add("require_proof", "must be true with tls.mode plain: without mTLS only DPoP binds a token to its agent")
 	}
@@ -207,4 +209,18 @@ func duration(ps *keypath.Problems, path, s string, def, lo, hi time.Duration) t
 		ps.Add(path, "must be between %s and %s", lo, hi)
 	}
 	return d
+}
+
+// validateHealthListen checks health_listen: a host:port other than
+// listen, or empty (no health listener).
+func validateHealthListen(ps *keypath.Problems, addr, listen string) string {
+	if addr == "" {
+		return ""
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		ps.Add("health_listen", "must be host:port (e.g. 0.0.0.0:9090)")
+	} else if addr == listen {
+		ps.Add("health_listen", "must differ from listen")
+	}
+	return addr
 }

@@ -70,3 +70,27 @@ func BenchmarkProofCreateVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerify is the enforcer's side alone: one prepared proof checked
+// again and again (the replay check is the caller's).
+func BenchmarkVerify(b *testing.B) {
+	for _, alg := range []string{"EdDSA", "ES256"} {
+		b.Run(alg, func(b *testing.B) {
+			k, err := dpop.NewKey(alg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := dpop.Proof(k, dpop.Options{Method: "POST", URL: testURL, AccessToken: testToken, Body: []byte(testBody), Now: at(0)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := expect(k.Thumbprint())
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := dpop.Verify(p, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

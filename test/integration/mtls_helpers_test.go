@@ -29,6 +29,7 @@ import (
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/token"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/sidecartest"
 )
 
 // mtlsIDs are the workloads of the mTLS tests. They all run as this
@@ -171,22 +172,7 @@ tls:
 		_ = ln.Close()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{HTTPClient: issuerClient})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar serve: %v", err)
-		}
-		_ = srv.Close()
-	})
+	sidecartest.Run(t, ln, cfg, sidecar.Options{HTTPClient: issuerClient})
 	return "https://" + ln.Addr().String()
 }
 

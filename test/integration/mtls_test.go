@@ -183,6 +183,13 @@ func TestMTLSSidecar(t *testing.T) {
 		}
 	})
 
+	t.Run("agent A's SVID without a token is -32015 AAT required", func(t *testing.T) {
+		status, resp := rpc(t, mtlsClient(srcA, ids.enforcer), enf+"/mcp", "")
+		if status != http.StatusUnauthorized || resp.Error.Code != -32015 {
+			t.Fatalf("SVID, no token: %d %+v, want 401 -32015", status, resp.Error)
+		}
+	})
+
 	t.Run("an ID outside id_patterns is refused at the handshake", func(t *testing.T) {
 		_, err := mtlsClient(x509Source(t, s, ids.outsider), ids.enforcer).Get(enf + "/healthz")
 		if !refusedHandshake(err) {

@@ -2,10 +2,8 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer"
 	"github.com/aip-project/aip/test/issuertest"
+	"github.com/aip-project/aip/test/sidecartest"
 )
 
 const (
@@ -61,58 +59,20 @@ func startSidecar(t *testing.T, issuerURL, upstream, redisAddr, prefix, publicUR
 	if err := os.WriteFile(pol, []byte(sidecarPolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	redisYAML := ""
+	extra := ""
 	if publicURL != "" {
-		redisYAML = fmt.Sprintf("public_url: %q\n", publicURL)
+		extra = fmt.Sprintf("public_url: %q\n", publicURL)
 	}
 	if redisAddr != "" {
-		redisYAML += fmt.Sprintf("redis: {addrs: [%q], prefix: %q, timeout: 500ms}\n", redisAddr, prefix)
+		extra += fmt.Sprintf("redis: {addrs: [%q], prefix: %q, timeout: 500ms}\n", redisAddr, prefix)
 	}
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, `listen: %q
-upstream: {url: %q}
+	return sidecartest.Start(t, fmt.Sprintf(`upstream: {url: %q}
 policy: {path: %q}
 audit: {path: %q}
 audience: %q
 issuers: [{issuer: %q}]
 tls: {mode: plain}
-%s`, ln.Addr().String(), upstream, pol, filepath.Join(dir, "audit.jsonl"), sidecarAudience, issuerURL, redisYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	base := "http://" + ln.Addr().String()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sidecar never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+%s`, upstream, pol, filepath.Join(dir, "audit.jsonl"), sidecarAudience, issuerURL, extra))
 }
 
 // recorder is the base transport under the agent SDK: it keeps the last

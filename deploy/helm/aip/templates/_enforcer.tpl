@@ -93,6 +93,7 @@ revocation:
   poll_interval: {{ $e.revocation.pollInterval }}
 capabilities_mode: intersect
 max_body_bytes: 4194304
+health_listen: {{ printf "0.0.0.0:%v" $e.healthPort | quote }}
 {{- end }}
 
 {{/* aip.enforcerSidecar: the container. */}}
@@ -109,22 +110,26 @@ max_body_bytes: 4194304
     - name: aip-enforcer
       containerPort: {{ $e.port }}
       protocol: TCP
+    - name: aip-health
+      containerPort: {{ $e.healthPort }}
+      protocol: TCP
   {{- if or $e.issuerCA.configMap $e.issuerCA.secret }}
   env:
     - name: SSL_CERT_FILE
       value: /etc/aip/issuer-ca/{{ $e.issuerCA.key }}
   {{- end }}
-  # The listener requires a client X509-SVID, which the kubelet has not:
-  # probes check that it accepts connections.
+  # The MCP listener requires a client X509-SVID, which the kubelet has
+  # not: probes use the plain-HTTP health listener (health_listen).
   startupProbe:
-    tcpSocket: {port: aip-enforcer}
+    httpGet: {path: /healthz, port: aip-health}
     periodSeconds: 2
     failureThreshold: 30
   livenessProbe:
-    tcpSocket: {port: aip-enforcer}
+    httpGet: {path: /healthz, port: aip-health}
     periodSeconds: 10
+  # Ready when calls can be decided: revocations in sync, Redis reachable.
   readinessProbe:
-    tcpSocket: {port: aip-enforcer}
+    httpGet: {path: /readyz, port: aip-health}
     periodSeconds: 5
   resources:
     {{- toYaml $e.resources | nindent 4 }}
