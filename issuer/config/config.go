@@ -35,6 +35,7 @@ type Config struct {
 	// put in AATs as policy_hash.
 	Policies map[string]string
 	Log      Log
+	SSO      *SSO // nil: no SSO binding flow
 }
 
 // TLS configures HTTPS.

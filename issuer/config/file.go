@@ -17,6 +17,7 @@ type File struct {
 	Audit             AuditFile         `yaml:"audit"`
 	Policies          map[string]string `yaml:"policies"`
 	Log               LogFile           `yaml:"log"`
+	SSO               *SSOFile          `yaml:"sso"`
 }
 
 // TLSFile configures HTTPS. Agents authenticate by mTLS only over it.

@@ -46,6 +46,7 @@ type Config struct {
 	Signer      signer.Signer          // required
 	Audit       Auditor                // required
 	Entitlement Entitlements           // nil: users may delegate every tool
+	Bindings    BindingLister          // nil: no SSO bindings (binding.go)
 	Policies    map[string]string      // audience -> policy_hash
 	DefaultTTL  time.Duration          // zero: aat.DefaultLifetime
 	MaxTTL      time.Duration          // zero: aat.MaxLifetime
@@ -169,9 +170,16 @@ func (e *Exchanger) exchange(ctx context.Context, req Request, creds Credentials
 	}
 	st.agent = agent
 
-	// The user, whose revocation is checked next.
-	user, err := e.cfg.Subjects.VerifySubject(ctx, req.SubjectTokenType, req.SubjectToken)
+	// The user, whose revocation is checked next: from the subject token
+	// or the agent's SSO binding.
+	subjects := e.cfg.Subjects
+	if req.SubjectTokenType == TokenTypeBinding {
+		subjects = e.bindings(agent.ID)
+	}
+	user, err := subjects.VerifySubject(ctx, req.SubjectTokenType, req.SubjectToken)
 	switch {
+	case errors.Is(err, ErrNoBinding) || errors.Is(err, ErrSeveralBindings):
+		return nil, oauth.New(oauth.InvalidGrant, "no_binding", err.Error(), err)
 	case errors.Is(err, ErrUnknownIssuer):
 		return nil, oauth.AuthError(oauth.InvalidGrant, "unknown_idp", err)
 	case errors.Is(err, ErrSubjectToken):
@@ -251,6 +259,9 @@ func mayBind(a *registry.Agent, u *User) bool {
 
 func (e *Exchanger) capabilities(ctx context.Context, a *registry.Agent, u *User, scope []string) ([]string, error) {
 	tools := slices.Clone(a.Capabilities)
+	if u.Scopes != nil {
+		tools = slices.DeleteFunc(tools, func(t string) bool { return !slices.Contains(u.Scopes, t) })
+	}
 	if scope != nil {
 		tools = slices.DeleteFunc(tools, func(t string) bool { return !slices.Contains(scope, t) })
 	}
@@ -271,6 +282,10 @@ func (e *Exchanger) capabilities(ctx context.Context, a *registry.Agent, u *User
 
 func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registry.Agent, u *User, session string, tools []string) (*Result, error) {
 	now := e.cfg.Now()
+	ttl := e.cfg.DefaultTTL
+	if !u.Until.IsZero() {
+		ttl = min(ttl, u.Until.Sub(now).Truncate(time.Second))
+	}
 	actor := a.ID
 	if p.SPIFFEID != "" {
 		actor = p.SPIFFEID
@@ -282,7 +297,7 @@ func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registr
 		Audience:     jwt.Audience(req.Audience),
 		IssuedAt:     jwt.NumericDate(now.Unix()),
 		NotBefore:    jwt.NumericDate(now.Unix()),
-		Expiry:       jwt.NumericDate(now.Add(e.cfg.DefaultTTL).Unix()),
+		Expiry:       jwt.NumericDate(now.Add(ttl).Unix()),
 		Agent:        aat.Agent{ID: a.ID, SPIFFEID: a.SPIFFEID, PublicKeyThumbprint: a.KeyThumbprint},
 		UserBinding:  aat.UserBinding{UserID: u.ID, Issuer: u.Issuer, AuthMethod: u.AuthMethod, Groups: u.Groups},
 		Capabilities: aat.Capabilities{Tools: tools},
@@ -314,7 +329,7 @@ func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registr
 	return &Result{
 		Response: Response{
 			AccessToken: tok, IssuedTokenType: TokenTypeJWT, TokenType: tokenType,
-			ExpiresIn: int64(e.cfg.DefaultTTL / time.Second), Scope: strings.Join(tools, " "),
+			ExpiresIn: int64(ttl / time.Second), Scope: strings.Join(tools, " "),
 		},
 		JTI: jti, AgentID: a.ID, UserID: u.ID, Method: p.Method,
 	}, nil
