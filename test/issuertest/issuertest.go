@@ -25,12 +25,17 @@ type Options struct {
 	LocalUser string           // the local user's id (required)
 	Now       func() time.Time // the issuer's clock; nil: time.Now
 	Extra     string           // more top-level YAML config, e.g. a spiffe section
+	Listen    string           // host:port to listen on; empty: a free loopback port
 }
 
 // Start runs the issuer until t ends and returns its base URL.
 func Start(t testing.TB, o Options) (string, *issuer.Issuer) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := o.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
