@@ -44,7 +44,7 @@ type DexServer struct {
 	// Dex accepts any loopback redirect for it, and the device flow.
 	LoginClientID string
 	bin, dir      string
-	proc         *process
+	proc          *process
 }
 
 var dexOnce once[DexServer]

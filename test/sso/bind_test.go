@@ -244,4 +244,3 @@ func isOAuth(err error, code string) bool {
 	var e *issuerclient.Error
 	return errors.As(err, &e) && e.Code == code
 }
-

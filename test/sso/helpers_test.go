@@ -165,4 +165,3 @@ func claims(t *testing.T, tok string) map[string]any {
 	}
 	return m
 }
-
