@@ -41,7 +41,10 @@ type DexServer struct {
 	// reserved before Dex started. One issuer at a time listens there.
 	BindClientID, BindClientSecret, BindAddr, BindRedirectURL string
 	// LoginClientID is a public client (no secret, PKCE) for `aip login`:
-	// Dex accepts any loopback redirect for it, and the device flow.
+	// Dex accepts any loopback redirect for it, and the device flow. The
+	// first client trusts it: with the scope
+	// audience:server:client_id:<ClientID> its ID tokens are issued to
+	// ClientID, the audience issuers in tests trust.
 	LoginClientID string
 	bin, dir      string
 	proc          *process
@@ -141,6 +144,7 @@ staticClients:
   - id: %s
     secret: %s
     name: aip tests
+    trustedPeers: [%s]
     redirectURIs:
       - %s
       - %s/device/callback
@@ -153,7 +157,7 @@ staticClients:
     name: aip CLI
     public: true
 staticPasswords:
-%s`, d.Issuer, port, d.ClientID, d.ClientSecret, d.RedirectURL, d.Issuer,
+%s`, d.Issuer, port, d.ClientID, d.ClientSecret, d.LoginClientID, d.RedirectURL, d.Issuer,
 		d.BindClientID, d.BindClientSecret, d.BindRedirectURL, d.LoginClientID, users), nil
 }
 
