@@ -35,9 +35,6 @@ type SSOFile struct {
 	// cookies; every replica needs the same file. Empty: a random key per
 	// process (one replica only; a restart ends flows in progress).
 	StateKeyFile string `yaml:"state_key_file"`
-	// LoginClientID is the IdP's public client `aip login` uses (PKCE,
-	// loopback redirect or device flow); it is told to CLIs only.
-	LoginClientID string `yaml:"login_client_id"`
 }
 
 // SSO is the validated sso section.
@@ -51,7 +48,6 @@ type SSO struct {
 	DefaultBindingTTL time.Duration
 	MaxBindingTTL     time.Duration
 	StateKey          []byte // nil: random per process
-	LoginClientID     string
 }
 
 func applySSODefaults(f *File) {
@@ -74,7 +70,7 @@ func validateSSO(p *keypath.Problems, s *SSOFile, idps []IdentityProvider) *SSO 
 	if s == nil {
 		return nil
 	}
-	out := &SSO{Provider: s.Provider, ClientID: s.ClientID, Scopes: s.Scopes, LoginClientID: s.LoginClientID}
+	out := &SSO{Provider: s.Provider, ClientID: s.ClientID, Scopes: s.Scopes}
 	i := slices.IndexFunc(idps, func(idp IdentityProvider) bool { return idp.Name == s.Provider })
 	switch {
 	case s.Provider == "":
