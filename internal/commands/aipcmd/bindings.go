@@ -29,7 +29,7 @@ func bindingsListCommand() *cli.Command {
 		Usage:   "[--user ID] [--agent ID]",
 		Flags: func(fs *flag.FlagSet) {
 			o.declare(fs, true)
-			fs.StringVar(&user, "user", "", "only the bindings of the user `ID`")
+			fs.StringVar(&user, "user", "", "only the bindings of the user `ID` (the IdP's user id)")
 			fs.StringVar(&agent, "agent", "", "only the bindings of the agent `ID`")
 		},
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
@@ -48,9 +48,9 @@ func bindingsListCommand() *cli.Command {
 				return writeJSON(env.Stdout, bs)
 			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUSER\tAGENT\tSCOPES\tEXPIRES")
+			fmt.Fprintln(tw, "ID\tUSER\tEMAIL\tAGENT\tSCOPES\tEXPIRES")
 			for _, b := range bs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.ID, display(b), b.Agent, strings.Join(b.Scopes, ","), b.Expiry.Local().Format(time.RFC3339))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.User, dash(b.Email), b.Agent, strings.Join(b.Scopes, ","), b.Expiry.Local().Format(time.RFC3339))
 			}
 			return tw.Flush()
 		},
@@ -69,7 +69,7 @@ func bindingsRevokeCommand() *cli.Command {
 			"the user's own tokens.",
 		Flags: func(fs *flag.FlagSet) {
 			o.declare(fs, true)
-			fs.StringVar(&user, "user", "", "end every binding of the user `ID`")
+			fs.StringVar(&user, "user", "", "end every binding of the user `ID` (the USER column of `aip bindings list`: the IdP's user id, not the email)")
 		},
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
 			if (len(args) == 1) == (user != "") || len(args) > 1 {
