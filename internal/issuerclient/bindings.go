@@ -50,3 +50,29 @@ func (c *Client) bindingList(ctx context.Context, method string, q url.Values) (
 	}
 	return out.Bindings, nil
 }
+
+// OwnBindings returns the bindings of the person whose ID token idToken
+// is (GET /v1/me/bindings).
+func (c *Client) OwnBindings(ctx context.Context, idToken string) ([]binding.Binding, error) {
+	var out struct {
+		Bindings []binding.Binding `json:"bindings"`
+	}
+	req := request{method: http.MethodGet, path: "/v1/me/bindings", header: bearer(idToken)}
+	if err := c.doJSON(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return out.Bindings, nil
+}
+
+// RevokeOwnBinding ends one of the person's own bindings
+// (DELETE /v1/me/bindings/ID).
+func (c *Client) RevokeOwnBinding(ctx context.Context, idToken, id string) (*binding.Binding, error) {
+	var out binding.Binding
+	req := request{method: http.MethodDelete, path: "/v1/me/bindings/" + url.PathEscape(id), header: bearer(idToken)}
+	if err := c.doJSON(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }

@@ -137,6 +137,9 @@ func (s *Server) routes() {
 	if s.bind != nil {
 		s.bindRoutes(e)
 	}
+	if s.cfg.Bindings != nil {
+		s.selfRoutes(e)
+	}
 	s.echo = e
 
 	// The Unix socket serves the admin routes only, its callers

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aip-project/aip/internal/cli"
 	"github.com/aip-project/aip/internal/commands/aipcmd"
+	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/test/env"
 )
 
@@ -119,6 +120,30 @@ func TestLoginLoopback(t *testing.T) {
 		"--login", "--login-token-file", tokenFile, "--output", "json")
 	if code != 0 || !strings.Contains(out, `"scope": "read_file search"`) {
 		t.Fatalf("exchange --login: exit %d, %s %s", code, out, e)
+	}
+
+	// Alice manages her own bindings with her login, no admin right.
+	id := bindInBrowser(t, s, "cli-bot")
+	mine := []string{"--issuer", s.base, "--mine", "--login-token-file", tokenFile}
+	if code, out, e := aip(t, append([]string{"bindings", "list"}, mine...)...); code != 0 || !strings.Contains(out, id) {
+		t.Fatalf("bindings list --mine: exit %d, %q %s", code, out, e)
+	}
+	// Bob's token neither sees nor ends Alice's binding.
+	bob := s.dex.IDToken(t, env.Bob)
+	if bs, err := s.client.OwnBindings(context.Background(), bob); err != nil || len(bs) != 0 {
+		t.Errorf("bob's own bindings = %+v, %v; want none", bs, err)
+	}
+	if _, err := s.client.RevokeOwnBinding(context.Background(), bob, id); !isOAuth(err, "not_found") {
+		t.Errorf("bob revoking alice's binding = %v, want not_found", err)
+	}
+	if _, err := s.client.OwnBindings(context.Background(), "not-a-token"); !isOAuth(err, "invalid_token") {
+		t.Errorf("own bindings with a bad token = %v, want invalid_token", err)
+	}
+	if code, out, e := aip(t, append(append([]string{"bindings", "revoke"}, mine...), id)...); code != 0 || !strings.Contains(out, "revoked binding "+id) {
+		t.Fatalf("bindings revoke --mine: exit %d, %q %s", code, out, e)
+	}
+	if bs, _ := s.client.ListBindings(context.Background(), binding.Filter{Agent: "cli-bot"}); len(bs) != 0 {
+		t.Errorf("bindings after revoke --mine: %+v", bs)
 	}
 }
 

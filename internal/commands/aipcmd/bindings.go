@@ -20,15 +20,37 @@ func bindingsCommand() *cli.Command {
 	}
 }
 
+// mineFlags are --mine and --login-token-file: act as the person signed
+// in by `aip login`, on their own bindings.
+type mineFlags struct {
+	mine      bool
+	tokenFile string
+}
+
+func (m *mineFlags) declare(fs *flag.FlagSet) {
+	fs.BoolVar(&m.mine, "mine", false, "your own bindings, with the token of `aip login` (no admin right needed)")
+	fs.StringVar(&m.tokenFile, "login-token-file", "", "the token `FILE` of `aip login` (default $XDG_CONFIG_HOME/aip/login.json)")
+}
+
+func (m *mineFlags) token() (string, error) {
+	tok, err := readLogin(m.tokenFile, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("--mine: %w", err)
+	}
+	return tok, nil
+}
+
 func bindingsListCommand() *cli.Command {
 	var o issuerFlags
+	var m mineFlags
 	var user, agent string
 	return &cli.Command{
 		Name:    "list",
 		Summary: "list the active bindings",
-		Usage:   "[--user ID] [--agent ID]",
+		Usage:   "[--user ID] [--agent ID] | --mine",
 		Flags: func(fs *flag.FlagSet) {
 			o.declare(fs, true)
+			m.declare(fs)
 			fs.StringVar(&user, "user", "", "only the bindings of the user `ID` (the IdP's user id)")
 			fs.StringVar(&agent, "agent", "", "only the bindings of the agent `ID`")
 		},
@@ -40,7 +62,19 @@ func bindingsListCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			bs, err := c.ListBindings(ctx, binding.Filter{User: user, Agent: agent})
+			var bs []binding.Binding
+			if m.mine {
+				if user != "" || agent != "" {
+					return cli.Usagef("--mine lists all your bindings: drop --user and --agent")
+				}
+				tok, terr := m.token()
+				if terr != nil {
+					return terr
+				}
+				bs, err = c.OwnBindings(ctx, tok)
+			} else {
+				bs, err = c.ListBindings(ctx, binding.Filter{User: user, Agent: agent})
+			}
 			if err != nil {
 				return fmt.Errorf("list bindings: %w", err)
 			}
@@ -59,16 +93,18 @@ func bindingsListCommand() *cli.Command {
 
 func bindingsRevokeCommand() *cli.Command {
 	var o issuerFlags
+	var m mineFlags
 	var user string
 	return &cli.Command{
 		Name:    "revoke",
 		Summary: "end one binding, or every binding of a user",
-		Usage:   "ID | --user ID",
+		Usage:   "ID | --user ID | --mine ID",
 		Help: "Ends a binding at once: its agent gets no more tokens for that person. --user ends all of a\n" +
 			"user's bindings together; `aip revoke --user` (offboarding) does that too, and also refuses\n" +
 			"the user's own tokens.",
 		Flags: func(fs *flag.FlagSet) {
 			o.declare(fs, true)
+			m.declare(fs)
 			fs.StringVar(&user, "user", "", "end every binding of the user `ID` (the USER column of `aip bindings list`: the IdP's user id, not the email)")
 		},
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
@@ -80,11 +116,25 @@ func bindingsRevokeCommand() *cli.Command {
 				return err
 			}
 			var bs []binding.Binding
-			if user != "" {
+			switch {
+			case m.mine:
+				if user != "" {
+					return cli.Usagef("--mine ends one of your bindings: give its ID, not --user")
+				}
+				tok, err := m.token()
+				if err != nil {
+					return err
+				}
+				b, err := c.RevokeOwnBinding(ctx, tok, args[0])
+				if err != nil {
+					return fmt.Errorf("revoke binding %q: %w", args[0], err)
+				}
+				bs = []binding.Binding{*b}
+			case user != "":
 				if bs, err = c.RevokeUserBindings(ctx, user); err != nil {
 					return fmt.Errorf("revoke the bindings of %q: %w", user, err)
 				}
-			} else {
+			default:
 				b, err := c.RevokeBinding(ctx, args[0])
 				if err != nil {
 					return fmt.Errorf("revoke binding %q: %w", args[0], err)
