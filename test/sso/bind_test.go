@@ -179,6 +179,19 @@ func TestRevokeBinding(t *testing.T) {
 	s := newStack(t)
 	key := s.agent(t, "calendar-bot", "read_calendar")
 	id := bindInBrowser(t, s, "calendar-bot")
+	// The admin routes need an admin: none, or a non-admin's token, is refused.
+	for name, tok := range map[string]string{"no credential": "", "bob (not an admin)": s.dex.IDToken(t, env.Bob)} {
+		c, err := issuerclient.New(issuerclient.Config{BaseURL: s.base, AdminToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListBindings(context.Background(), binding.Filter{}); !isOAuth(err, "invalid_token") && !isOAuth(err, "access_denied") {
+			t.Errorf("%s: list bindings = %v, want a refusal", name, err)
+		}
+		if _, err := c.RevokeBinding(context.Background(), id); err == nil {
+			t.Errorf("%s: revoke binding succeeded", name)
+		}
+	}
 	if _, err := s.client.RevokeBinding(context.Background(), id); err != nil {
 		t.Fatalf("revoke binding: %v", err)
 	}
