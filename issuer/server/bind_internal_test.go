@@ -45,6 +45,11 @@ func TestSealer(t *testing.T) {
 	if err := s.open(req("a", ck.Value), "a", &got, now); err != nil || got.State != "st" {
 		t.Fatalf("open = %+v, %v", got, err)
 	}
+	// Another replica with the same key continues the flow.
+	replica, _ := newSealer([]byte(strings.Repeat("k", 32)), true)
+	if err := replica.open(req("a", ck.Value), "a", &got, now); err != nil || got.State != "st" {
+		t.Fatalf("replica open = %+v, %v", got, err)
+	}
 	other, _ := newSealer([]byte(strings.Repeat("x", 32)), true)
 	tampered := []byte(ck.Value)
 	tampered[len(tampered)/2] ^= 1
