@@ -111,7 +111,7 @@ clean-tools: ## Remove the built components in .tools/
 # ---------------------------------------------------------------------------
 # Real components. Each is built only when missing.
 .PHONY: tools
-tools: redis mcp-servers spire vault dex ## Build or install every real component the tests need
+tools: redis tools-chromium mcp-servers spire vault dex ## Build or install every real component the tests need
 
 .PHONY: spire vault dex golangci-lint
 spire: $(SPIRE_SERVER) ## Build SPIRE server, agent and OIDC discovery provider when missing
@@ -168,6 +168,16 @@ redis: ## Install redis-server from Debian when missing
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	else \
 		echo "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or set REDIS_SERVER=/path/to/redis-server"; exit 1; \
+	fi
+
+.PHONY: tools-chromium
+tools-chromium: ## Install Debian's chromium (headless browser tests of the SSO pages) when missing
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo ">> installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is missing: install it (Debian: sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium"; exit 1; \
 	fi
 
 .PHONY: mcp-servers

@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 		Issuer: cfg.IssuerURL, Agents: agents, Subjects: subjects, Registry: st.registry,
 		Revocations: st.revocations, Signer: is.Signer, Audit: aw, Policies: cfg.Policies,
 		DefaultTTL: cfg.Token.DefaultTTL, MaxTTL: cfg.Token.MaxTTL, Logger: o.Logger, Now: o.Now, CI: ci,
+		Bindings: st.bindings,
 	})
 	if err != nil {
 		return nil, err
@@ -158,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 		BodyLimit: cfg.Server.BodyLimit, RequestTimeout: cfg.Server.RequestTimeout,
 		ReadTimeout: cfg.Server.ReadTimeout, WriteTimeout: cfg.Server.WriteTimeout,
 		ShutdownTimeout: cfg.Server.ShutdownTimeout, Metrics: metrics, Logger: o.Logger, Now: o.Now,
+		Bindings: st.bindings, SSO: ssoConfig(cfg),
 	})
 	if err != nil {
 		return nil, err

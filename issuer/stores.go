@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
@@ -19,6 +20,7 @@ type stores struct {
 	registry    registry.Store
 	revocations revocation.Store
 	replay      nonce.Store
+	bindings    binding.Store
 	close       func() error
 }
 
@@ -50,7 +52,12 @@ func openStores(c config.Store, now func() time.Time) (*stores, error) {
 			_ = client.Close()
 			return nil, fmt.Errorf("redis dpop replay cache: %w", err)
 		}
-		return &stores{registry: reg, revocations: revs, replay: replay, close: client.Close}, nil
+		binds, err := binding.NewRedis(binding.RedisConfig{Client: client, Prefix: c.Prefix + ":bindings", Now: now})
+		if err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis bindings: %w", err)
+		}
+		return &stores{registry: reg, revocations: revs, replay: replay, bindings: binds, close: client.Close}, nil
 	default:
 		if err := os.MkdirAll(c.Path, 0o700); err != nil {
 			return nil, fmt.Errorf("store directory: %w", err)
@@ -63,6 +70,10 @@ func openStores(c config.Store, now func() time.Time) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("file revocations: %w", err)
 		}
-		return &stores{registry: reg, revocations: revs, replay: nonce.NewMemory(nonce.MemoryConfig{Now: now}), close: func() error { return nil }}, nil
+		binds, err := binding.OpenFile(binding.FileConfig{Path: storeDir(c, "bindings.json"), Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("file bindings: %w", err)
+		}
+		return &stores{registry: reg, revocations: revs, replay: nonce.NewMemory(nonce.MemoryConfig{Now: now}), bindings: binds, close: func() error { return nil }}, nil
 	}
 }

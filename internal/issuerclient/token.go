@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer/token"
@@ -21,6 +22,8 @@ type TokenRequest struct {
 	// DPoPKey, when set, proves possession of the agent's native key with a
 	// DPoP proof (RFC 9449) on the request.
 	DPoPKey *dpop.Key
+	// DPoPNow is the proof's clock; nil means time.Now.
+	DPoPNow func() time.Time
 }
 
 // TokenResponse is the RFC 8693 response.
@@ -34,11 +37,11 @@ type TokenResponse struct {
 
 // Exchange posts r to /v1/token.
 func (c *Client) Exchange(ctx context.Context, r TokenRequest) (*TokenResponse, error) {
-	f := url.Values{
-		"grant_type":         {token.GrantTypeTokenExchange},
-		"subject_token":      {r.SubjectToken},
-		"subject_token_type": {r.SubjectTokenType},
-		"audience":           r.Audience,
+	f := url.Values{"grant_type": {token.GrantTypeTokenExchange}, "audience": r.Audience}
+	// No subject: the agent's SSO binding (token.TokenTypeBinding).
+	if r.SubjectToken != "" || r.SubjectTokenType != "" {
+		f.Set("subject_token", r.SubjectToken)
+		f.Set("subject_token_type", r.SubjectTokenType)
 	}
 	if r.ActorToken != "" {
 		f.Set("actor_token", r.ActorToken)
@@ -50,7 +53,7 @@ func (c *Client) Exchange(ctx context.Context, r TokenRequest) (*TokenResponse, 
 	req := request{method: http.MethodPost, path: "/v1/token", body: []byte(f.Encode()),
 		contentType: "application/x-www-form-urlencoded"}
 	if r.DPoPKey != nil {
-		p, err := dpop.Proof(r.DPoPKey, dpop.Options{Method: http.MethodPost, URL: c.endpoint("/v1/token")})
+		p, err := dpop.Proof(r.DPoPKey, dpop.Options{Method: http.MethodPost, URL: c.endpoint("/v1/token"), Now: r.DPoPNow})
 		if err != nil {
 			return nil, fmt.Errorf("token exchange: %w", err)
 		}

@@ -42,6 +42,7 @@ type Config struct {
 	// Federation is nil when the section is absent: only the own trust
 	// domain's agents are accepted.
 	Federation *Federation
+	SSO        *SSO // nil: no SSO binding flow
 }
 
 // TLS configures HTTPS.

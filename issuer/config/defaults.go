@@ -59,4 +59,5 @@ func applyDefaults(f *File) {
 	set(&f.Audit.Path, "aip-data/issuer-audit.jsonl")
 	set(&f.Log.Level, "info")
 	set(&f.Log.Format, "text")
+	applySSODefaults(f)
 }

@@ -19,6 +19,7 @@ type File struct {
 	CITrust           []CITrustFile     `yaml:"ci_trust"` // see ci.go
 	Log               LogFile           `yaml:"log"`
 	Federation        *FederationFile   `yaml:"federation"`
+	SSO               *SSOFile          `yaml:"sso"`
 }
 
 // TLSFile configures HTTPS. Agents authenticate by mTLS only over it.

@@ -72,6 +72,7 @@ func Validate(f File) (*Config, error) {
 		p.Add("log.format", "must be text or json")
 	}
 	c.Log = Log(f.Log)
+	c.SSO = validateSSO(&p, f.SSO, c.IdentityProviders)
 	if err := invalid(p); err != nil {
 		return nil, err
 	}

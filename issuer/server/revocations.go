@@ -41,6 +41,12 @@ func (s *Server) revoke(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if stored.Kind == revocation.KindUser {
+		// Offboarding: the user's SSO bindings end with them.
+		if _, err := s.endBindings(c, stored.Subject); err != nil {
+			return err
+		}
+	}
 	s.cfg.Logger.Info("revoked", "request_id", requestID(c), "kind", stored.Kind, "subject", stored.Subject, "admin", adminOf(c))
 	return c.JSON(http.StatusCreated, stored)
 }

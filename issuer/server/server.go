@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 
+	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
@@ -44,6 +46,10 @@ type Config struct {
 	// LocalAdmins says who may call the admin APIs on the Unix socket
 	// served by ServeAdmin.
 	LocalAdmins LocalAdmins
+	// Bindings holds SSO bindings; nil: none (no /v1/bindings, no /bind).
+	Bindings binding.Store
+	// SSO, with Bindings, serves the bind flow (bind.go); nil: none.
+	SSO *SSO
 	// TLSConfig, when set, serves HTTPS; client certificates are requested
 	// (not required) and verified as X509-SVIDs by the handlers.
 	TLSConfig *tls.Config
@@ -73,6 +79,7 @@ type Server struct {
 	echo      *echo.Echo // the API
 	adminEcho *echo.Echo // the admin routes only, for the Unix socket
 	lists     signedList
+	bind      *bindFlow // nil: no bind flow
 }
 
 // New checks cfg and builds the routes.
@@ -100,6 +107,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg}
+	if cfg.SSO != nil && cfg.Bindings != nil {
+		f, err := newBindFlow(*cfg.SSO, cfg.TLSConfig != nil || strings.HasPrefix(cfg.IssuerURL, "https://"))
+		if err != nil {
+			return nil, err
+		}
+		s.bind = f
+	}
 	s.routes()
 	return s, nil
 }
@@ -120,6 +134,12 @@ func (s *Server) routes() {
 	e.POST("/v1/token", s.token)
 	e.GET("/v1/revocations", s.listRevocations)
 	s.adminRoutes(e.Group("", s.requireAdmin))
+	if s.bind != nil {
+		s.bindRoutes(e)
+	}
+	if s.cfg.Bindings != nil {
+		s.selfRoutes(e)
+	}
 	s.echo = e
 
 	// The Unix socket serves the admin routes only, its callers
@@ -152,6 +172,7 @@ func (s *Server) adminRoutes(g *echo.Group) {
 	g.POST("/v1/agents/:id/reactivate", s.setStatus(registry.StatusActive))
 	g.POST("/v1/agents/:id/revoke", s.setStatus(registry.StatusRevoked))
 	g.POST("/v1/revocations", s.revoke)
+	s.bindingRoutes(g)
 }
 
 // Handler returns the HTTP handler (for tests and embedding).

@@ -47,6 +47,7 @@ type Config struct {
 	Audit       Auditor                // required
 	Entitlement Entitlements           // nil: users may delegate every tool
 	CI          *CIVerifier            // nil: no ci_trust (jwt subject tokens refused)
+	Bindings    BindingLister          // nil: no SSO bindings (binding.go)
 	Policies    map[string]string      // audience -> policy_hash
 	DefaultTTL  time.Duration          // zero: aat.DefaultLifetime
 	MaxTTL      time.Duration          // zero: aat.MaxLifetime
@@ -174,9 +175,16 @@ func (e *Exchanger) exchange(ctx context.Context, req Request, creds Credentials
 	}
 	st.agent = agent
 
-	// The user, whose revocation is checked next.
-	user, err := e.cfg.Subjects.VerifySubject(ctx, req.SubjectTokenType, req.SubjectToken)
+	// The user, whose revocation is checked next: from the subject token
+	// or the agent's SSO binding.
+	subjects := e.cfg.Subjects
+	if req.SubjectTokenType == TokenTypeBinding {
+		subjects = e.bindings(agent.ID)
+	}
+	user, err := subjects.VerifySubject(ctx, req.SubjectTokenType, req.SubjectToken)
 	switch {
+	case errors.Is(err, ErrNoBinding) || errors.Is(err, ErrSeveralBindings):
+		return nil, oauth.New(oauth.InvalidGrant, "no_binding", err.Error(), err)
 	case errors.Is(err, ErrUnknownIssuer):
 		return nil, oauth.AuthError(oauth.InvalidGrant, "unknown_idp", err)
 	case errors.Is(err, ErrSubjectToken):
@@ -256,6 +264,9 @@ func mayBind(a *registry.Agent, u *User) bool {
 
 func (e *Exchanger) capabilities(ctx context.Context, a *registry.Agent, u *User, scope []string) ([]string, error) {
 	tools := slices.Clone(a.Capabilities)
+	if u.Scopes != nil {
+		tools = slices.DeleteFunc(tools, func(t string) bool { return !slices.Contains(u.Scopes, t) })
+	}
 	if scope != nil {
 		tools = slices.DeleteFunc(tools, func(t string) bool { return !slices.Contains(scope, t) })
 	}
@@ -276,6 +287,9 @@ func (e *Exchanger) capabilities(ctx context.Context, a *registry.Agent, u *User
 
 func (e *Exchanger) mint(ctx context.Context, req Request, p *Proven, a *registry.Agent, u *User, session string, tools []string, ttl time.Duration) (*Result, error) {
 	now := e.cfg.Now()
+	if !u.Until.IsZero() {
+		ttl = min(ttl, u.Until.Sub(now).Truncate(time.Second))
+	}
 	actor := a.ID
 	if p.SPIFFEID != "" {
 		actor = p.SPIFFEID

@@ -36,7 +36,14 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
-		if r.SubjectToken == "" || (r.SubjectTokenType != token.TokenTypeIDToken && r.SubjectTokenType != token.TokenTypeLocalUser) {
+		// A subject token of a known type, or none: the agent's SSO binding.
+		switch r.SubjectTokenType {
+		case token.TokenTypeIDToken, token.TokenTypeLocalUser:
+			if r.SubjectToken == "" {
+				t.Fatalf("accepted without a subject token: %+v", r)
+			}
+		case token.TokenTypeBinding:
+		default:
 			t.Fatalf("accepted without a valid subject: %+v", r)
 		}
 		if r.Scope != nil && len(r.Scope) == 0 {

@@ -67,11 +67,14 @@ func ParseRequest(form url.Values) (Request, error) {
 		ActorToken:       form.Get("actor_token"),
 		ActorTokenType:   form.Get("actor_token_type"),
 	}
+	if r.SubjectToken == "" && r.SubjectTokenType == "" {
+		r.SubjectTokenType = TokenTypeBinding // no user named: the agent's SSO binding (binding.go)
+	}
 	switch {
-	case r.SubjectToken == "":
+	case r.SubjectToken == "" && r.SubjectTokenType != TokenTypeBinding:
 		return Request{}, oauth.New(oauth.InvalidRequest, "missing_subject_token", "subject_token is required", nil)
-	case r.SubjectTokenType != TokenTypeIDToken && r.SubjectTokenType != TokenTypeLocalUser && r.SubjectTokenType != TokenTypeJWT:
-		return Request{}, oauth.New(oauth.InvalidRequest, "subject_token_type", "subject_token_type must be "+TokenTypeIDToken+" (a user) or "+TokenTypeJWT+" (a CI/CD job)", nil)
+	case r.SubjectTokenType != TokenTypeIDToken && r.SubjectTokenType != TokenTypeLocalUser && r.SubjectTokenType != TokenTypeJWT && r.SubjectTokenType != TokenTypeBinding:
+		return Request{}, oauth.New(oauth.InvalidRequest, "subject_token_type", "subject_token_type must be "+TokenTypeIDToken+" (a user), "+TokenTypeBinding+" (an SSO binding) or "+TokenTypeJWT+" (a CI/CD job)", nil)
 	case len(r.SubjectToken) > maxTokenLen || len(r.ActorToken) > maxTokenLen:
 		return Request{}, oauth.New(oauth.InvalidRequest, "token_too_large", "token too large", nil)
 	case r.ActorToken != "" && r.ActorTokenType != TokenTypeJWT:

@@ -31,6 +31,10 @@ type User struct {
 	AuthTime   time.Time // zero when unknown
 	// SessionID is the IdP session (the ID token's sid), if any.
 	SessionID string
+	// Scopes, when not nil, bounds the tools (a binding's scopes).
+	Scopes []string
+	// Until, when set, bounds the AAT's expiry (a binding's expiry).
+	Until time.Time
 }
 
 // SubjectVerifier authenticates the user of a token request.

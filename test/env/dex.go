@@ -35,8 +35,19 @@ type DexServer struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // a loopback callback registered for the client
-	bin, dir     string
-	proc         *process
+	// BindClientID and BindClientSecret are a second confidential client,
+	// for an issuer's SSO bind flow: its one redirect URL is
+	// BindRedirectURL, http://BindAddr/bind/callback, on a loopback port
+	// reserved before Dex started. One issuer at a time listens there.
+	BindClientID, BindClientSecret, BindAddr, BindRedirectURL string
+	// LoginClientID is a public client (no secret, PKCE) for `aip login`:
+	// Dex accepts any loopback redirect for it, and the device flow. The
+	// first client trusts it: with the scope
+	// audience:server:client_id:<ClientID> its ID tokens are issued to
+	// ClientID, the audience issuers in tests trust.
+	LoginClientID string
+	bin, dir      string
+	proc          *process
 }
 
 var dexOnce once[DexServer]
@@ -69,7 +80,14 @@ func startDex() (*DexServer, error) {
 	d := &DexServer{
 		Issuer: fmt.Sprintf("http://127.0.0.1:%d", port), ClientID: "aip-test", ClientSecret: "aip-test-secret",
 		RedirectURL: "http://127.0.0.1:5555/callback", bin: bin, dir: dir,
+		BindClientID: "aip-bind", BindClientSecret: "aip-bind-secret", LoginClientID: "aip-cli",
 	}
+	bindPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	d.BindAddr = fmt.Sprintf("127.0.0.1:%d", bindPort)
+	d.BindRedirectURL = "http://" + d.BindAddr + "/bind/callback"
 	cfg, err := d.config(port)
 	if err != nil {
 		return nil, err
@@ -126,11 +144,21 @@ staticClients:
   - id: %s
     secret: %s
     name: aip tests
+    trustedPeers: [%s]
     redirectURIs:
       - %s
       - %s/device/callback
+  - id: %s
+    secret: %s
+    name: aip issuer (SSO binding)
+    redirectURIs:
+      - %s
+  - id: %s
+    name: aip CLI
+    public: true
 staticPasswords:
-%s`, d.Issuer, port, d.ClientID, d.ClientSecret, d.RedirectURL, d.Issuer, users), nil
+%s`, d.Issuer, port, d.ClientID, d.ClientSecret, d.LoginClientID, d.RedirectURL, d.Issuer,
+		d.BindClientID, d.BindClientSecret, d.BindRedirectURL, d.LoginClientID, users), nil
 }
 
 // OAuth2Config returns the client's OAuth 2.0 configuration.

@@ -28,12 +28,17 @@ type Options struct {
 	// ExtraFor, when set, returns more top-level YAML that needs the
 	// issuer's URL (e.g. a ci_trust audience); it follows Extra.
 	ExtraFor func(issuerURL string) string
+	Listen   string // host:port to listen on; empty: a free loopback port
 }
 
 // Start runs the issuer until t ends and returns its base URL.
 func Start(t testing.TB, o Options) (string, *issuer.Issuer) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := o.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

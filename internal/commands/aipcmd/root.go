@@ -17,6 +17,8 @@ func Root() *cli.Command {
 			auditCommand(),
 			policyCommand(),
 			approvalsCommand(),
+			loginCommand(),
+			bindingsCommand(),
 		},
 	}
 }

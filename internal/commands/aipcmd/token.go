@@ -54,7 +54,10 @@ type exchangeFlags struct {
 	workloadAPI      string
 	subjectTokenFile string
 	localUser        localUserFlag
-	ci               ciFlags // token_ci.go
+	ci               ciFlags       // token_ci.go
+	login            bool          // the ID token stored by `aip login`
+	binding          localUserFlag // the agent's SSO binding (=USER: that person's)
+	loginFile        string
 	// fetchSVID returns a JWT-SVID for audience from the Workload API at
 	// addr; nil means the real Workload API (tests replace it).
 	fetchSVID func(ctx context.Context, addr, audience string) (string, error)
@@ -65,7 +68,7 @@ func tokenExchangeCommand() *cli.Command {
 	return &cli.Command{
 		Name:    "exchange",
 		Summary: "exchange a user token and the agent's identity for an AAT",
-		Usage: "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR [--key FILE]) (--subject-token-file FILE | --local-user[=USER])\n" +
+		Usage: "--audience AUD [--scope TOOLS] (--key FILE | --workload-api ADDR [--key FILE]) (--subject-token-file FILE | --local-user[=USER] | --login | --binding[=USER])\n" +
 			"  aip token exchange --audience AUD [--scope TOOLS] --ci github|gitlab [--key FILE | --key-out FILE]",
 		Help: "Runs an RFC 8693 token exchange at the issuer and prints the AAT (with --output json,\n" +
 			"the whole response: access_token, token_type, expires_in, scope).\n\n" +
@@ -90,6 +93,9 @@ func tokenExchangeCommand() *cli.Command {
 			fs.StringVar(&o.subjectTokenFile, "subject-token-file", "", "`FILE` holding the user's OIDC ID token")
 			fs.Var(&o.localUser, "local-user", "act for the local OS user (or --local-user=NAME)")
 			o.ci.declare(fs)
+			fs.BoolVar(&o.login, "login", false, "act for the user signed in by `aip login` (see --login-token-file)")
+			fs.StringVar(&o.loginFile, "login-token-file", "", "the token `FILE` of `aip login` (default $XDG_CONFIG_HOME/aip/login.json)")
+			fs.Var(&o.binding, "binding", "act for the person who bound the agent through SSO (--binding=USER when several did)")
 		},
 		Run: func(ctx context.Context, env cli.Env, args []string) error {
 			if len(args) != 0 {
@@ -126,8 +132,8 @@ func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest,
 		return req, nil, cli.Usagef("--audience is required")
 	case o.keyPath == "" && o.workloadAPI == "":
 		return req, nil, cli.Usagef("give --key, --workload-api, or both")
-	case (o.subjectTokenFile == "") == !o.localUser.set:
-		return req, nil, cli.Usagef("give exactly one of --subject-token-file and --local-user")
+	case o.subjects() != 1:
+		return req, nil, cli.Usagef("give exactly one of --subject-token-file, --local-user, --login and --binding")
 	}
 	c, err := o.issuer.client()
 	if err != nil {
@@ -135,7 +141,11 @@ func (o *exchangeFlags) request(ctx context.Context) (issuerclient.TokenRequest,
 	}
 	req.Audience = o.audiences
 	req.Scope = strings.FieldsFunc(o.scope, func(r rune) bool { return r == ' ' || r == ',' })
-	if o.subjectTokenFile != "" {
+	if o.login || o.binding.set {
+		if err := o.ssoSubject(&req); err != nil {
+			return req, nil, err
+		}
+	} else if o.subjectTokenFile != "" {
 		if req.SubjectToken, err = readSecretFile(o.subjectTokenFile); err != nil {
 			return req, nil, fmt.Errorf("--subject-token-file: %w", err)
 		}
