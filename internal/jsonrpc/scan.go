@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// The functions here walk JSON that json.Valid has accepted; on other input
+// The functions here walk JSON that jsonvalid.Valid has accepted; on other input
 // their results are meaningless (but they never panic or loop).
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
