@@ -136,6 +136,12 @@ func (v *validator) array(depth int) bool {
 func (v *validator) str() bool {
 	b := v.b
 	for i := v.i + 1; i < len(b); i++ {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return false
+		}
 		switch c := b[i]; {
 		case c == '"':
 			v.i = i + 1
@@ -161,6 +167,15 @@ func (v *validator) str() bool {
 	}
 	return false
 }
+
+// plain marks the bytes a string holds as they are: not '"', '\\' or a
+// control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
