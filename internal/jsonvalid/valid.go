@@ -1,5 +1,7 @@
 package jsonvalid
 
+import "encoding/binary"
+
 // maxDepth is encoding/json's nesting limit: arrays and objects may nest
 // this deep, not deeper.
 const maxDepth = 10000
@@ -136,6 +138,9 @@ func (v *validator) array(depth int) bool {
 func (v *validator) str() bool {
 	b := v.b
 	for i := v.i + 1; i < len(b); i++ {
+		for len(b)-i >= 8 && !special8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
@@ -176,6 +181,15 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// special8 reports whether one of the 8 bytes in x is not plain: a
+// control character, '"' or '\\'. Each term is the classic exact test
+// for a zero byte (or one below n) in a word.
+func special8(x uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^(ones*'"'), x^(ones*'\\')
+	return ((x-ones*0x20)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash)&high != 0
+}
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

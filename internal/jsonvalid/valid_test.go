@@ -82,3 +82,20 @@ func BenchmarkValid(b *testing.B) {
 		})
 	}
 }
+
+// special8 must flag exactly the words holding a byte plain does not.
+func TestSpecial8(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(w[i])
+			}
+			if got, want := special8(x), !plain[c]; got != want {
+				t.Fatalf("special8 with byte %#x at %d = %v; want %v", c, pos, got, want)
+			}
+		}
+	}
+}
