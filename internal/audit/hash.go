@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/gowebpki/jcs"
 
@@ -37,6 +38,9 @@ func ArgsDigestOfValid(args json.RawMessage) (string, error) {
 	return sum, nil
 }
 
+// jcsBuffers holds the buffers canonicalSHA256 builds canonical forms in.
+var jcsBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // canonicalSHA256 hashes the RFC 8785 form of the JSON value b. With fast,
 // b is valid JSON already, and appendJCS makes the form when it can;
 // Verify passes false, so a record's hash is always recomputed by
@@ -49,7 +53,12 @@ func canonicalSHA256(b []byte, fast bool) (string, error) {
 	}
 	c, ok := []byte(nil), false
 	if fast {
-		c, ok = appendJCS(nil, b)
+		buf := jcsBuffers.Get().(*[]byte)
+		defer jcsBuffers.Put(buf)
+		c, ok = appendJCS((*buf)[:0], b)
+		if cap(c) <= maxBuf {
+			*buf = c
+		}
 	}
 	if !ok {
 		var err error
