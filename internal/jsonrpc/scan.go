@@ -144,7 +144,41 @@ func stringValue(tok []byte) (string, bool) {
 	}
 	inner := tok[1 : len(tok)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), true
+		return intern(inner), true
 	}
 	return string(unquote(tok)), true
+}
+
+// intern returns string(b) without an allocation for the strings every
+// message carries: the version, common MCP methods, tools/call members.
+func intern(b []byte) string {
+	switch string(b) { // compared without converting
+	case "2.0":
+		return "2.0"
+	case "tools/call":
+		return "tools/call"
+	case "tools/list":
+		return "tools/list"
+	case "name":
+		return "name"
+	case "arguments":
+		return "arguments"
+	case "ping":
+		return "ping"
+	case "initialize":
+		return "initialize"
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "notifications/cancelled":
+		return "notifications/cancelled"
+	case "resources/list":
+		return "resources/list"
+	case "resources/read":
+		return "resources/read"
+	case "prompts/list":
+		return "prompts/list"
+	case "prompts/get":
+		return "prompts/get"
+	}
+	return string(b)
 }

@@ -35,7 +35,7 @@ func Members(obj json.RawMessage) ([]Member, error) {
 func objectMembers(b []byte) ([]Member, error) {
 	ms := make([]Member, 0, 4)
 	_ = eachMember(b, func(name, value []byte) error {
-		ms = append(ms, Member{Name: string(name), Value: value})
+		ms = append(ms, Member{Name: intern(name), Value: value})
 		return nil
 	})
 	if name, dup := duplicateName(ms); dup {
