@@ -1,6 +1,9 @@
 package jsonvalid
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // maxDepth is encoding/json's nesting limit: arrays and objects may nest
 // this deep, not deeper.
@@ -138,13 +141,7 @@ func (v *validator) array(depth int) bool {
 func (v *validator) str() bool {
 	b := v.b
 	for i := v.i + 1; i < len(b); i++ {
-		for len(b)-i >= 8 && !special8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
+		if i = nextSpecial(b, i); i >= len(b) {
 			return false
 		}
 		switch c := b[i]; {
@@ -173,6 +170,21 @@ func (v *validator) str() bool {
 	return false
 }
 
+// nextSpecial returns the index of the first byte from b[i] on that is
+// not plain, or len(b): 8 bytes a step, then one.
+func nextSpecial(b []byte, i int) int {
+	for len(b)-i >= 8 {
+		if m := special8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
 // plain marks the bytes a string holds as they are: not '"', '\\' or a
 // control character.
 var plain = func() (t [256]bool) {
@@ -182,13 +194,15 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// special8 reports whether one of the 8 bytes in x is not plain: a
-// control character, '"' or '\\'. Each term is the classic exact test
-// for a zero byte (or one below n) in a word.
-func special8(x uint64) bool {
+// special8 flags the bytes of x (little-endian) that are not plain: a
+// control character, '"' or '\\'. It is zero when there is none, and its
+// lowest set bit is the high bit of the first such byte. Each term is the
+// classic test for a zero byte (or one below n) in a word, whose false
+// hits are all above its first true one.
+func special8(x uint64) uint64 {
 	const ones, high = 0x0101010101010101, 0x8080808080808080
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
-	return ((x-ones*0x20)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash)&high != 0
+	return ((x-ones*0x20)&^x | (quote-ones)&^quote | (backslash-ones)&^backslash) & high
 }
 
 func isHex(c byte) bool {

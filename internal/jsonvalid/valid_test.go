@@ -1,7 +1,9 @@
 package jsonvalid
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 )
@@ -83,18 +85,31 @@ func BenchmarkValid(b *testing.B) {
 	}
 }
 
-// special8 must flag exactly the words holding a byte plain does not.
+// special8's lowest set bit must be the first byte plain does not hold,
+// whatever follows it.
 func TestSpecial8(t *testing.T) {
 	for c := range 256 {
 		for pos := range 8 {
-			w := []byte("abcdefgh")
-			w[pos] = byte(c)
-			x := uint64(0)
-			for i := 7; i >= 0; i-- {
-				x = x<<8 | uint64(w[i])
-			}
-			if got, want := special8(x), !plain[c]; got != want {
-				t.Fatalf("special8 with byte %#x at %d = %v; want %v", c, pos, got, want)
+			for _, after := range []byte{'a', 0, '"', '\\', 0x1f, 0x20, 0x80, 0xff} {
+				w := []byte("abcdefgh")
+				w[pos] = byte(c)
+				for i := pos + 1; i < 8; i++ {
+					w[i] = after
+				}
+				want := 8
+				for i, b := range w {
+					if !plain[b] {
+						want = i
+						break
+					}
+				}
+				got := 8
+				if m := special8(binary.LittleEndian.Uint64(w)); m != 0 {
+					got = bits.TrailingZeros64(m) / 8
+				}
+				if got != want {
+					t.Fatalf("special8(%q) finds byte %d; want %d", w, got, want)
+				}
 			}
 		}
 	}
