@@ -7,6 +7,7 @@ import (
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/internal/jsonrpc"
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // Decide decides one call that the engine will not forward, for a gateway
@@ -22,13 +23,17 @@ func (e *Engine) Decide(ctx context.Context, method string, params json.RawMessa
 	m := &jsonrpc.Message{Kind: jsonrpc.KindRequest, Method: method, Params: params}
 	norm := policy.Normalize(method)
 	var c toolCheck
-	if norm == methodToolsCall {
+	switch {
+	case norm == methodToolsCall && len(params) > 0 && !jsonvalid.Valid(params):
+		// checkToolCall reads JSON a parsed message holds: valid.
+		c.d = invalidParams("tools/call params are not valid JSON")
+	case norm == methodToolsCall:
 		c = e.checkToolCall(ctx, s, m, params)
 		if c.redacted && c.d.Action.Forward() {
 			c.d = refusal(codes.Forbidden, "dlp", c.d.Tool, "the arguments of "+c.d.Tool+
 				" hold a secret the enforcer would redact, which a gateway cannot do; remove it from the call")
 		}
-	} else {
+	default:
 		c.d = s.policy.CheckMethod(method)
 	}
 	if !e.appendAudit(e.record(ctx, s, norm, nil, c.d, c.argsSHA, c.counts)) {

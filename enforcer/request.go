@@ -109,7 +109,7 @@ func (e *Engine) protocolError(ctx context.Context, s *state, err error) []byte 
 	e.log.Info("refused a malformed client message", "code", int(perr.Code), "reason", perr.Reason)
 	d := policy.Decision{Action: policy.ActionDeny, Code: perr.Code, Reason: perr.Reason,
 		Violation: true, FailedRule: "jsonrpc", AuditDecision: policy.AuditBlock}
-	e.appendAudit(e.record(ctx, s, "", perr.ID, d, "", nil))
+	e.appendUpstream(ctx, e.record(ctx, s, "", perr.ID, d, "", nil))
 	return perr.Response()
 }
 
@@ -157,7 +157,7 @@ func (e *Engine) admit(ctx context.Context, s *state, m *jsonrpc.Message, d poli
 	if isReq && !reserved && !e.pending.reserve(m.ID, c) {
 		return e.refuse(ctx, s, m, duplicateID(d.Tool), argsSHA)
 	}
-	if !e.appendAudit(e.record(ctx, s, c.method, m.ID, d, argsSHA, dlpCounts)) {
+	if !e.appendUpstream(ctx, e.record(ctx, s, c.method, m.ID, d, argsSHA, dlpCounts)) {
 		if isReq {
 			e.pending.release(m.ID)
 		}
@@ -178,7 +178,7 @@ func (e *Engine) refuse(ctx context.Context, s *state, m *jsonrpc.Message, d pol
 	}
 	e.log.Log(ctx, level, "message refused", "method", policy.Normalize(m.Method), "tool", d.Tool,
 		"rule", d.FailedRule, "arg", d.FailedArg, "code", int(d.Code))
-	e.appendAudit(e.record(ctx, s, policy.Normalize(m.Method), m.ID, d, argsSHA, nil))
+	e.appendUpstream(ctx, e.record(ctx, s, policy.Normalize(m.Method), m.ID, d, argsSHA, nil))
 	return e.reply(m, d)
 }
 

@@ -53,7 +53,7 @@ func (e *Engine) checkToolCall(ctx context.Context, s *state, m *jsonrpc.Message
 	if err != nil {
 		return toolCheck{d: invalidParams(asProtocolError(err).Reason)}
 	}
-	argsSHA, err := audit.ArgsDigest(tc.Arguments)
+	argsSHA, err := audit.ArgsDigestOfValid(tc.Arguments) // Parse validated the message
 	if err != nil {
 		return toolCheck{d: invalidParams("tools/call arguments cannot be canonicalized: " + err.Error())}
 	}
@@ -80,7 +80,7 @@ func (e *Engine) checkToolCall(ctx context.Context, s *state, m *jsonrpc.Message
 }
 
 // toolArgs decodes the arguments of tc for the policy exactly as
-// json.Decoder with UseNumber does. tc.Arguments is valid JSON (ArgsDigest
+// json.Decoder with UseNumber does. tc.Arguments is valid JSON (Parse
 // checked it) and tc.Args are its members, names unique; flat members
 // (strings without escapes, numbers, booleans, null) are read from their
 // tokens without decoding the object again, anything else goes through

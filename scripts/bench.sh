@@ -54,6 +54,10 @@ if has_bench ./enforcer/sidecar/ BenchmarkSidecarRoundTrip; then
 	bench sidecar.txt ./enforcer/sidecar/ '^BenchmarkSidecarRoundTrip$' -benchtime="${calls}x" -count="$rounds"
 fi
 bench engine.txt ./enforcer/ '^BenchmarkEngineCall$'
+# The stdio proxy's work per call without pipes or processes: allocs/op
+# that the load does not change.
+bench engine.txt ./enforcer/stdio/ '^BenchmarkEngineRoundTrip$'
+bench engine.txt ./internal/jsonvalid/ '^BenchmarkValid$'
 bench engine.txt ./enforcer/policy/ '^(BenchmarkEvaluateToolsCall|BenchmarkSymlinkResolve)$'
 bench engine.txt ./internal/audit/ '^BenchmarkSealRecord$'
 bench engine.txt ./enforcer/dlp/ '^BenchmarkRedactResponse$'
@@ -219,6 +223,7 @@ ratio() { # FILE FAST SLOW: SLOW ns/op ÷ FAST ns/op
 	echo "|---|---|"
 	echo "| audit record: direct canonical encoder vs json.Marshal + JCS | $(ratio engine.txt BenchmarkSealRecord/fast BenchmarkSealRecord/generic) |"
 	echo "| protected paths: cached parent directories vs lstat per component | $(ratio engine.txt BenchmarkSymlinkResolve/cached BenchmarkSymlinkResolve/walk) |"
+	echo "| JSON validation: jsonvalid.Valid vs encoding/json.Valid | $(ratio engine.txt BenchmarkValid/jsonvalid BenchmarkValid/encoding-json) |"
 	echo
 	echo "## Every benchmark"
 	echo

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // ErrInvalidJSON means the value to scan is not valid JSON; the caller
@@ -71,7 +73,7 @@ func (s *Scanner) redact(rs *ruleSet, v json.RawMessage) (json.RawMessage, map[s
 	if len(rs.rules) == 0 {
 		return v, nil, nil
 	}
-	if !json.Valid(v) {
+	if !jsonvalid.Valid(v) {
 		return nil, nil, ErrInvalidJSON
 	}
 	out, counts, err := rs.redactJSON(v, s.detectEncoding)

@@ -65,7 +65,12 @@ type result struct {
 func startProxy(t testing.TB, e *enforcer.Engine, maxSize int) *session {
 	t.Helper()
 	cmd, env := echoCommand()
-	p, err := New(Config{Engine: e, Command: cmd, Env: env, MaxMessageSize: maxSize})
+	return startProxyConfig(t, Config{Engine: e, Command: cmd, Env: env, MaxMessageSize: maxSize})
+}
+
+func startProxyConfig(t testing.TB, cfg Config) *session {
+	t.Helper()
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

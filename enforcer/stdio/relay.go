@@ -1,6 +1,7 @@
 package stdio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,10 +30,35 @@ type relay struct {
 }
 
 func newRelay(e *enforcer.Engine, toServer, toClient io.Writer, maxSize int, log *slog.Logger) *relay {
-	return &relay{
-		engine: e, toServer: jsonrpc.NewWriter(toServer), toClient: jsonrpc.NewWriter(toClient),
+	r := &relay{
+		engine: e, toClient: jsonrpc.NewWriter(toClient),
 		maxSize: maxSize, log: log, clientGone: make(chan struct{}),
 	}
+	r.toServer = jsonrpc.NewWriter(auditFirst{r: r, w: toServer})
+	return r
+}
+
+// auditFirst is the server's side of the relay: before anything is
+// written to the server it writes the audit records the engine queued,
+// which include the records of the messages about to be written. If they
+// cannot be written, nothing is: the client gets errors instead.
+type auditFirst struct {
+	r *relay
+	w io.Writer
+}
+
+func (a auditFirst) Write(p []byte) (int, error) {
+	if err := a.r.engine.FlushAudit(); err != nil {
+		for len(p) > 0 {
+			var msg []byte
+			msg, p, _ = bytes.Cut(p, []byte{'\n'})
+			if reply := a.r.engine.Unsent(msg); reply != nil {
+				a.r.queueClient(reply)
+			}
+		}
+		return 0, fmt.Errorf("not forwarded: %w", err)
+	}
+	return a.w.Write(p)
 }
 
 // clientLoop reads the client until EOF or a read error, then waits for
@@ -43,6 +69,7 @@ func newRelay(e *enforcer.Engine, toServer, toClient io.Writer, maxSize int, log
 func (r *relay) clientLoop(ctx context.Context, in io.Reader) error {
 	defer r.asks.Wait()
 	defer r.flushClientSide()
+	ctx = enforcer.WithAuditQueue(ctx) // auditFirst writes the records before the messages
 	rd := jsonrpc.NewReader(in, r.maxSize)
 	for {
 		if !rd.Ready() {
@@ -78,8 +105,9 @@ func (r *relay) clientLine(ctx context.Context, line []byte) bool {
 	return true
 }
 
-// queue queues a verdict's messages; the engine has audited the decision
-// already, so the audit record precedes the forwarded message.
+// queue queues a verdict's messages. The engine has queued the audit
+// record of the decision already, and auditFirst writes it before the
+// forwarded message.
 func (r *relay) queue(v enforcer.Verdict) {
 	if v.Forward != nil {
 		if err := r.toServer.Queue(v.Forward); err != nil {
@@ -94,22 +122,35 @@ func (r *relay) queue(v enforcer.Verdict) {
 // send writes a verdict's messages at once (with anything queued before
 // them), for a settled approval.
 func (r *relay) send(v enforcer.Verdict) {
+	r.flushAudit()
 	if v.Forward != nil {
 		if err := r.toServer.WriteMessage(v.Forward); err != nil {
 			r.log.Warn("could not write to the server", "err", err)
 		}
 	}
 	if v.Reply != nil {
-		r.clientFailed(r.toClient.WriteMessage(v.Reply))
+		r.queueClient(v.Reply)
 	}
+	r.clientFailed(r.toClient.Flush()) // with the errors for what was not forwarded
 }
 
-// flushClientSide writes what clientLoop queued, to both sides.
+// flushClientSide writes what clientLoop queued: the audit records, then
+// the messages to both sides.
 func (r *relay) flushClientSide() {
+	r.flushAudit()
 	if err := r.toServer.Flush(); err != nil {
 		r.log.Warn("could not write to the server", "err", err)
 	}
 	r.clientFailed(r.toClient.Flush())
+}
+
+// flushAudit writes the queued audit records, the records of refusals
+// included (auditFirst writes them too, before anything reaches the
+// server, and answers for what it cannot forward).
+func (r *relay) flushAudit() {
+	if err := r.engine.FlushAudit(); err != nil {
+		r.log.Error("could not write the audit log", "err", err)
+	}
 }
 
 func (r *relay) queueClient(msg []byte) { r.clientFailed(r.toClient.Queue(msg)) }

@@ -106,11 +106,11 @@ type jcsMember struct {
 }
 
 func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
-	c.i++ // {
-	var (
-		members []jcsMember
-		vals    []byte
-	)
+	c.i++                              // {
+	members := make([]jcsMember, 0, 8) // on the stack while small
+	// The canonical values are about as long as their source; bounded, as
+	// every nested object makes its own.
+	vals := make([]byte, 0, min(len(c.src)-c.i, 512))
 	for {
 		b := c.next()
 		if b == '}' {

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/gowebpki/jcs"
+
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // ArgsDigest returns the SHA-256, lowercase hex, of the RFC 8785 canonical
@@ -15,6 +18,16 @@ import (
 // whatever their key order or spacing. Absent arguments (nil, empty) are
 // hashed as {}, as MCP treats them alike.
 func ArgsDigest(args json.RawMessage) (string, error) {
+	if len(args) > 0 && !jsonvalid.Valid(args) {
+		return "", errors.New("args digest: not valid JSON")
+	}
+	return ArgsDigestOfValid(args)
+}
+
+// ArgsDigestOfValid is ArgsDigest for arguments already known to be valid
+// JSON (json.Valid accepts them: e.g. a member of a message jsonrpc.Parse
+// accepted), without checking them again.
+func ArgsDigestOfValid(args json.RawMessage) (string, error) {
 	if len(args) == 0 {
 		args = json.RawMessage(`{}`)
 	}
@@ -25,18 +38,27 @@ func ArgsDigest(args json.RawMessage) (string, error) {
 	return sum, nil
 }
 
+// jcsBuffers holds the buffers canonicalSHA256 builds canonical forms in.
+var jcsBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // canonicalSHA256 hashes the RFC 8785 form of the JSON value b. With fast,
-// appendJCS makes the form when it can; Verify passes false, so a record's
-// hash is always recomputed by the JCS library alone.
+// b is valid JSON already, and appendJCS makes the form when it can;
+// Verify passes false, so a record's hash is always recomputed by
+// encoding/json and the JCS library alone.
 func canonicalSHA256(b []byte, fast bool) (string, error) {
 	// json.Valid first: it bounds nesting depth and rejects what jcs might
 	// accept loosely.
-	if !json.Valid(b) {
+	if !fast && !json.Valid(b) {
 		return "", errors.New("not valid JSON")
 	}
 	c, ok := []byte(nil), false
 	if fast {
-		c, ok = appendJCS(nil, b)
+		buf := jcsBuffers.Get().(*[]byte)
+		defer jcsBuffers.Put(buf)
+		c, ok = appendJCS((*buf)[:0], b)
+		if cap(c) <= maxBuf {
+			*buf = c
+		}
 	}
 	if !ok {
 		var err error

@@ -15,7 +15,7 @@ type SyncPolicy int
 
 const (
 	// SyncNone (the default) leaves flushing to the operating system. Every
-	// record still goes out in one write call, so a crash of the process
+	// record still goes out whole in one write call (queued ones together), so a crash of the process
 	// leaves at most one partial line; a crash of the machine may lose the
 	// records the OS had not yet written.
 	SyncNone SyncPolicy = iota
@@ -49,17 +49,17 @@ func (c Config) withDefaults() Config {
 }
 
 // Writer appends chained records. It is safe for concurrent use; records
-// are chained in the order Append calls take the lock.
+// are chained in the order Append and Queue calls take the lock.
 type Writer struct {
 	mu     sync.Mutex
 	cfg    Config
 	out    io.Writer
 	file   *os.File // set when the Writer owns a file
-	seq    uint64
-	prev   string
-	err    error // sticky: after a failed write the chain's end is unknown
+	seq    uint64   // of the last record sealed (written or queued)
+	prev   string   // its hash
+	err    error    // sticky: after a failed write the chain's end is unknown
 	closed bool
-	buf    []byte // the last line's storage, reused for the next
+	buf    []byte // lines sealed but not yet written (Queue), in chain order; storage reused
 }
 
 // maxBuf bounds the line buffer a Writer keeps between records.
@@ -71,12 +71,48 @@ func NewWriter(out io.Writer, cfg Config) *Writer {
 }
 
 // Append fills in rec's seq, prev_hash, hash and (when zero) timestamp,
-// writes it as one line and returns it as written. After a failed write
-// every later Append fails too: the caller must treat that as a failure to
-// audit (the enforcer denies), not retry into a possibly broken line.
+// writes it as one line (after any queued records, in the same write call)
+// and returns it as written. After a failed write every later Append fails
+// too: the caller must treat that as a failure to audit (the enforcer
+// denies), not retry into a possibly broken line.
 func (w *Writer) Append(rec Record) (Record, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	rec, err := w.sealLocked(rec)
+	if err != nil {
+		return Record{}, err
+	}
+	if err := w.flushLocked(); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// Queue is Append without the write: rec is chained and held until the
+// next Flush or Append, which write every held record, in chain order, in
+// one write call. A caller that must not act before its record is written
+// (the enforcer forwarding a message) calls Flush first, and does not act
+// when Flush fails. An error from Queue is one Append would have returned.
+func (w *Writer) Queue(rec Record) (Record, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sealLocked(rec)
+}
+
+// Flush writes the records Queue holds, in one write call (none: nothing
+// to do). After a failed write every later call fails, as for Append.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) == 0 {
+		return w.err
+	}
+	return w.flushLocked()
+}
+
+// sealLocked chains rec after the last record sealed and appends its line
+// to the held lines.
+func (w *Writer) sealLocked(rec Record) (Record, error) {
 	switch {
 	case w.closed:
 		return Record{}, ErrClosed
@@ -88,29 +124,41 @@ func (w *Writer) Append(rec Record) (Record, error) {
 	}
 	rec.Timestamp = rec.Timestamp.UTC()
 	rec.Seq, rec.PrevHash = w.seq+1, w.prev
-	line, hash, err := sealRecord(w.buf[:0], &rec)
+	held, hash, err := sealRecord(w.buf, &rec)
 	if err != nil {
 		return Record{}, fmt.Errorf("append audit record: %w", err)
 	}
-	if cap(line) <= maxBuf {
-		w.buf = line // io.Writer does not keep line; reused under w.mu
-	}
-	if _, err := w.out.Write(line); err != nil {
-		w.err = fmt.Errorf("append audit record: write: %w", err)
-		return Record{}, w.err
-	}
-	if w.file != nil && w.cfg.Sync == SyncEveryRecord {
-		if err := w.file.Sync(); err != nil {
-			w.err = fmt.Errorf("append audit record: sync: %w", err)
-			return Record{}, w.err
-		}
-	}
+	w.buf = held
 	w.seq, w.prev, rec.Hash = rec.Seq, hash, hash
 	return rec, nil
 }
 
-// Head returns the seq and hash of the last record written (0 and Genesis
-// for an empty chain). Keeping it elsewhere lets Verify's result be checked
+// flushLocked writes the held lines. Once a write fails the chain's end in
+// the file is unknown, so the error sticks.
+func (w *Writer) flushLocked() error {
+	if w.err != nil {
+		return w.err
+	}
+	_, err := w.out.Write(w.buf) // io.Writer does not keep it: reused under w.mu
+	w.buf = w.buf[:0]
+	if cap(w.buf) > maxBuf {
+		w.buf = nil
+	}
+	if err != nil {
+		w.err = fmt.Errorf("append audit record: write: %w", err)
+		return w.err
+	}
+	if w.file != nil && w.cfg.Sync == SyncEveryRecord {
+		if err := w.file.Sync(); err != nil {
+			w.err = fmt.Errorf("append audit record: sync: %w", err)
+			return w.err
+		}
+	}
+	return nil
+}
+
+// Head returns the seq and hash of the last record written or queued (0
+// and Genesis for an empty chain). Keeping it elsewhere lets Verify's result be checked
 // against records cut from the end of the file.
 func (w *Writer) Head() (seq uint64, hash string) {
 	w.mu.Lock()
@@ -118,10 +166,16 @@ func (w *Writer) Head() (seq uint64, hash string) {
 	return w.seq, w.prev
 }
 
-// Sync flushes a file-backed Writer to disk; it is a no-op otherwise.
+// Sync writes the queued records, and flushes a file-backed Writer to
+// disk.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		if err := w.flushLocked(); err != nil {
+			return err
+		}
+	}
 	if w.file == nil || w.closed {
 		return nil
 	}
@@ -140,12 +194,16 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	var ferr error
+	if len(w.buf) > 0 {
+		ferr = w.flushLocked() // the held records
+	}
 	if w.file == nil {
-		return nil
+		return ferr
 	}
 	serr := w.file.Sync()
 	cerr := w.file.Close()
-	if err := errors.Join(serr, cerr); err != nil {
+	if err := errors.Join(ferr, serr, cerr); err != nil {
 		return fmt.Errorf("close audit log: %w", err)
 	}
 	return nil

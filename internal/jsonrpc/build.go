@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/aip-project/aip/enforcer/codes"
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // ErrorResponse builds {"jsonrpc":"2.0","id":id,"error":{"code","message",
@@ -25,7 +26,7 @@ func ErrorResponse(id json.RawMessage, code codes.Code, message string, data any
 // uses it to send on a result it has rewritten (e.g. redacted). result must
 // be valid JSON.
 func ResultResponse(id json.RawMessage, result json.RawMessage) ([]byte, error) {
-	if !json.Valid(result) {
+	if !jsonvalid.Valid(result) {
 		return nil, fmt.Errorf("build result response: result is not valid JSON")
 	}
 	b := make([]byte, 0, len(result)+len(id)+32)

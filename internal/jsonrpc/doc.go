@@ -9,7 +9,7 @@
 // secrets.
 //
 // Parse is on the hot path of every message. It validates once with
-// json.Valid and then walks the raw bytes; it never decodes into generic
+// jsonvalid.Valid (json.Valid, faster) and then walks the raw bytes; it never decodes into generic
 // maps. Members are matched exactly, as JSON-RPC requires, and a message
 // whose members repeat, or differ only in case from a JSON-RPC member
 // ("Method", "METHOD"), is refused: a server decoding case-insensitively

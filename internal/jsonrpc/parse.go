@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // Parse classifies one message line. Invalid JSON is a *ProtocolError with
@@ -15,7 +17,7 @@ func Parse(line []byte) (Message, error) {
 	if len(b) == 0 {
 		return Message{}, parseError("empty message")
 	}
-	if !json.Valid(b) {
+	if !jsonvalid.Valid(b) {
 		return Message{}, parseError("message is not valid JSON")
 	}
 	switch b[0] {

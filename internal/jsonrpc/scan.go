@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// The functions here walk JSON that json.Valid has accepted; on other input
+// The functions here walk JSON that jsonvalid.Valid has accepted; on other input
 // their results are meaningless (but they never panic or loop).
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -32,13 +32,22 @@ func trimSpace(b []byte) []byte {
 // stringEnd returns the index just past the closing quote of the string
 // whose opening quote is b[i].
 func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return len(b)
 		}
+		q += j
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		k := q
+		for k > i+1 && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
 	}
 	return len(b)
 }
@@ -135,7 +144,41 @@ func stringValue(tok []byte) (string, bool) {
 	}
 	inner := tok[1 : len(tok)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), true
+		return intern(inner), true
 	}
 	return string(unquote(tok)), true
+}
+
+// intern returns string(b) without an allocation for the strings every
+// message carries: the version, common MCP methods, tools/call members.
+func intern(b []byte) string {
+	switch string(b) { // compared without converting
+	case "2.0":
+		return "2.0"
+	case "tools/call":
+		return "tools/call"
+	case "tools/list":
+		return "tools/list"
+	case "name":
+		return "name"
+	case "arguments":
+		return "arguments"
+	case "ping":
+		return "ping"
+	case "initialize":
+		return "initialize"
+	case "notifications/initialized":
+		return "notifications/initialized"
+	case "notifications/cancelled":
+		return "notifications/cancelled"
+	case "resources/list":
+		return "resources/list"
+	case "resources/read":
+		return "resources/read"
+	case "prompts/list":
+		return "prompts/list"
+	case "prompts/get":
+		return "prompts/get"
+	}
+	return string(b)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/aip-project/aip/internal/jsonvalid"
 )
 
 // ErrDuplicateMember reports an object whose member names repeat, exactly or
@@ -23,17 +25,17 @@ type Member struct {
 // invalid JSON, non-objects and repeated names (see ErrDuplicateMember).
 func Members(obj json.RawMessage) ([]Member, error) {
 	b := trimSpace(obj)
-	if !json.Valid(b) || len(b) == 0 || b[0] != '{' {
+	if !jsonvalid.Valid(b) || len(b) == 0 || b[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	return objectMembers(b)
 }
 
-// objectMembers is Members on an object json.Valid has accepted.
+// objectMembers is Members on an object jsonvalid.Valid has accepted.
 func objectMembers(b []byte) ([]Member, error) {
 	ms := make([]Member, 0, 4)
 	_ = eachMember(b, func(name, value []byte) error {
-		ms = append(ms, Member{Name: string(name), Value: value})
+		ms = append(ms, Member{Name: intern(name), Value: value})
 		return nil
 	})
 	if name, dup := duplicateName(ms); dup {
