@@ -29,6 +29,8 @@ type MemoryConfig struct {
 type Memory struct {
 	max int
 	now func() time.Time
+	// horizon is when the store was made: it holds every record since.
+	horizon time.Time
 
 	mu    sync.Mutex
 	seen  map[string]time.Time // jti -> expiry
@@ -51,13 +53,18 @@ func NewMemory(cfg MemoryConfig) *Memory {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Memory{max: cfg.MaxEntries, now: cfg.Now, seen: make(map[string]time.Time)}
+	return &Memory{max: cfg.MaxEntries, now: cfg.Now, horizon: cfg.Now(), seen: make(map[string]time.Time)}
 }
 
-// Record implements Store.
-func (m *Memory) Record(_ context.Context, jti string, ttl time.Duration) error {
+// Record implements Store. The horizon is the store's creation: a jti
+// issued before the process started may have been seen by the process
+// before it.
+func (m *Memory) Record(_ context.Context, jti string, issued time.Time, ttl time.Duration) error {
 	if err := checkArgs(jti, ttl); err != nil {
 		return err
+	}
+	if beforeHorizon(issued, m.horizon) {
+		return ErrBeforeHorizon
 	}
 	now := m.now()
 	m.mu.Lock()

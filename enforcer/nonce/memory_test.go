@@ -87,7 +87,7 @@ func BenchmarkMemoryRecord(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := m.Record(context.Background(), strconv.FormatInt(n.Add(1), 36), 80*time.Millisecond); err != nil {
+			if err := m.Record(context.Background(), strconv.FormatInt(n.Add(1), 36), time.Time{}, 80*time.Millisecond); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -96,7 +96,7 @@ func BenchmarkMemoryRecord(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				err := m.Record(context.Background(), strconv.FormatInt(n.Add(1), 36), 80*time.Millisecond)
+				err := m.Record(context.Background(), strconv.FormatInt(n.Add(1), 36), time.Time{}, 80*time.Millisecond)
 				if err != nil && !errors.Is(err, nonce.ErrUnavailable) {
 					b.Fatal(err)
 				}

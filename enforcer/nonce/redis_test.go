@@ -64,7 +64,7 @@ func TestRedisOutage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for i := range 3 {
-		if err := s.Record(ctx, "down-"+strconv.Itoa(i), time.Minute); !errors.Is(err, nonce.ErrUnavailable) {
+		if err := s.Record(ctx, "down-"+strconv.Itoa(i), time.Time{}, time.Minute); !errors.Is(err, nonce.ErrUnavailable) {
 			t.Fatalf("Record with redis down = %v, want ErrUnavailable", err)
 		}
 	}
@@ -72,6 +72,44 @@ func TestRedisOutage(t *testing.T) {
 	r.Start(t)
 	record(t, s, "after", time.Minute, nil)
 	record(t, s, "after", time.Minute, nonce.ErrReplayed)
+}
+
+// Redis restarted empty (no persistence here) loses the nonces: a proof
+// issued before is refused (ErrBeforeHorizon) rather than accepted as new,
+// by every store sharing that Redis; proofs issued after pass.
+func TestRedisRestartedEmpty(t *testing.T) {
+	r := env.Redis(t)
+	c := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	// The horizon is dated by the clock of the store that sets it: an hour
+	// ago for the first one, so that a proof from a second ago passes.
+	var clock atomic.Int64
+	clock.Store(time.Now().Add(-time.Hour).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	mk := func() *nonce.Redis {
+		s, err := nonce.NewRedis(nonce.RedisConfig{Client: c, Prefix: "test:" + t.Name() + ":", Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := mk(), mk()
+	issued := time.Now().Add(-time.Second)
+	recordAt(t, a, "proof", issued, time.Minute, nil)
+	recordAt(t, b, "proof", issued, time.Minute, nonce.ErrReplayed)
+
+	r.Stop(t)
+	t.Cleanup(func() { r.Start(t) })
+	r.Start(t)
+	clock.Store(time.Now().UnixNano())
+	recordAt(t, b, "proof", issued, time.Minute, nonce.ErrBeforeHorizon)
+	recordAt(t, a, "proof", issued, time.Minute, nonce.ErrBeforeHorizon)
+	recordAt(t, a, "fresh", time.Now().Add(time.Second), time.Minute, nil)
+	recordAt(t, b, "fresh", time.Now().Add(time.Second), time.Minute, nonce.ErrReplayed)
+
+	// The horizon stays as first set: a later store does not move it.
+	clock.Store(time.Now().Add(time.Hour).UnixNano())
+	recordAt(t, mk(), "fresh2", time.Now().Add(2*time.Second), time.Minute, nil)
 }
 
 func BenchmarkRedisRecord(b *testing.B) {
@@ -82,7 +120,7 @@ func BenchmarkRedisRecord(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			if err := s.Record(ctx, "r"+strconv.Itoa(i), 10*time.Second); err != nil {
+			if err := s.Record(ctx, "r"+strconv.Itoa(i), time.Time{}, 10*time.Second); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -92,7 +130,7 @@ func BenchmarkRedisRecord(b *testing.B) {
 		var n atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := s.Record(ctx, run+strconv.FormatInt(n.Add(1), 36), 10*time.Second); err != nil {
+				if err := s.Record(ctx, run+strconv.FormatInt(n.Add(1), 36), time.Time{}, 10*time.Second); err != nil {
 					b.Fatal(err)
 				}
 			}

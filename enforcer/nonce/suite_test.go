@@ -28,17 +28,39 @@ func runConformance(t *testing.T, newStore storeFactory) {
 		{"InvalidArguments", testInvalidArguments},
 		{"ConcurrentSameJTI", testConcurrentSameJTI},
 		{"ConcurrentDistinct", testConcurrentDistinct},
+		{"Horizon", testHorizon},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
 	}
 }
 
+// record records jti with no issue date (no horizon check).
 func record(t *testing.T, s nonce.Store, jti string, ttl time.Duration, want error) {
 	t.Helper()
-	err := s.Record(context.Background(), jti, ttl)
+	recordAt(t, s, jti, time.Time{}, ttl, want)
+}
+
+func recordAt(t *testing.T, s nonce.Store, jti string, issued time.Time, ttl time.Duration, want error) {
+	t.Helper()
+	err := s.Record(context.Background(), jti, issued, ttl)
 	if !errors.Is(err, want) || (want == nil && err != nil) {
-		t.Fatalf("Record(%q, %s) = %v, want %v", jti, ttl, err, want)
+		t.Fatalf("Record(%q, issued %s, %s) = %v, want %v", jti, issued, ttl, err, want)
+	}
+}
+
+// A jti issued before the store's horizon is refused as a possible replay
+// (ErrBeforeHorizon, which is an ErrReplayed); one issued later, or with
+// no date, is recorded.
+func testHorizon(t *testing.T, newStore storeFactory) {
+	s, _ := newStore(t)
+	recordAt(t, s, "old", time.Unix(1_000_000_000, 0), time.Minute, nonce.ErrBeforeHorizon)
+	recordAt(t, s, "old2", time.Unix(1_000_000_000, 0), time.Minute, nonce.ErrReplayed)
+	recordAt(t, s, "new", time.Now().Add(24*time.Hour*365*50), time.Minute, nil)
+	recordAt(t, s, "new", time.Now().Add(24*time.Hour*365*50), time.Minute, nonce.ErrReplayed)
+	record(t, s, "undated", time.Minute, nil)
+	if err := s.Record(context.Background(), "nul\x00byte", time.Time{}, time.Minute); err == nil || errors.Is(err, nonce.ErrReplayed) {
+		t.Fatalf("Record of a jti with a NUL byte = %v, want an argument error", err)
 	}
 }
 
@@ -78,7 +100,7 @@ func testInvalidArguments(t *testing.T, newStore storeFactory) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Record(context.Background(), tt.jti, tt.ttl)
+			err := s.Record(context.Background(), tt.jti, time.Time{}, tt.ttl)
 			if err == nil || errors.Is(err, nonce.ErrReplayed) || errors.Is(err, nonce.ErrUnavailable) {
 				t.Fatalf("Record = %v, want an argument error", err)
 			}
@@ -95,7 +117,7 @@ func testConcurrentSameJTI(t *testing.T, newStore storeFactory) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			switch err := s.Record(context.Background(), "raced", time.Minute); {
+			switch err := s.Record(context.Background(), "raced", time.Time{}, time.Minute); {
 			case err == nil:
 				ok.Add(1)
 			case errors.Is(err, nonce.ErrReplayed):
@@ -118,7 +140,7 @@ func testConcurrentDistinct(t *testing.T, newStore storeFactory) {
 		wg.Go(func() {
 			for i := range 50 {
 				jti := strconv.Itoa(g) + "-" + strconv.Itoa(i)
-				if err := s.Record(context.Background(), jti, time.Minute); err != nil {
+				if err := s.Record(context.Background(), jti, time.Time{}, time.Minute); err != nil {
 					t.Errorf("Record(%s): %v", jti, err)
 				}
 			}

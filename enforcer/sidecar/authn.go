@@ -168,10 +168,15 @@ func (a *authenticator) checkProof(r *http.Request, c *aat.Claims, token string,
 		}
 		return tokenInvalid(codes.TokenErrorProof, err.Error())
 	}
-	err = a.nonces.Record(r.Context(), pc.JKT+":"+pc.JTI, pc.ReplayTTL)
+	err = a.nonces.Record(r.Context(), pc.JKT+":"+pc.JTI, pc.IssuedAt, pc.ReplayTTL)
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, nonce.ErrBeforeHorizon):
+		a.log.Warn("proof older than the nonce store refused", "aat_jti", c.ID, "proof_jti", pc.JTI, "agent_id", c.Agent.ID)
+		d := tokenInvalid(codes.TokenErrorReplayDetected, "this request's DPoP proof was made before the enforcer's nonce store last started empty, so it could be a replay: send a fresh proof")
+		d.label = reasonReplay
+		return d
 	case errors.Is(err, nonce.ErrReplayed):
 		a.log.Warn("replayed request refused", "aat_jti", c.ID, "proof_jti", pc.JTI, "agent_id", c.Agent.ID)
 		d := tokenInvalid(codes.TokenErrorReplayDetected, "this request was already received (DPoP proof jti reused): send a fresh proof with each request")

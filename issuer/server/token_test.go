@@ -170,7 +170,7 @@ func TestTokenDPoPReplay(t *testing.T) {
 // the request closed: the token is not issued.
 func TestTokenDPoPReplayStoreUnavailable(t *testing.T) {
 	full := nonce.NewMemory(nonce.MemoryConfig{MaxEntries: 1})
-	if err := full.Record(context.Background(), "filler", time.Hour); err != nil {
+	if err := full.Record(context.Background(), "filler", time.Time{}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t, harnessOpts{replay: full})

@@ -139,7 +139,7 @@ func (v *AgentVerifier) verifyDPoP(ctx context.Context, c Credentials) (*Proven,
 	if v.Replay == nil {
 		return nil, errors.New("dpop: no replay cache configured")
 	}
-	switch err := v.Replay.Record(ctx, "dpop:"+claims.JKT+":"+claims.JTI, claims.ReplayTTL); {
+	switch err := v.Replay.Record(ctx, "dpop:"+claims.JKT+":"+claims.JTI, claims.IssuedAt, claims.ReplayTTL); {
 	case errors.Is(err, nonce.ErrReplayed):
 		return nil, fmt.Errorf("%w: jti %q", ErrReplay, claims.JTI)
 	case err != nil:

@@ -99,6 +99,8 @@ type CIToken struct {
 	Issuer  string
 	Subject string
 	Expiry  time.Time
+	// IssuedAt is the token's iat (zero when absent).
+	IssuedAt time.Time
 	// Digest identifies the token for replay detection and audit: the
 	// hex SHA-256 of iss and jti, or of the whole token when it has no jti.
 	Digest string
@@ -173,7 +175,7 @@ func (v *CIVerifier) Verify(ctx context.Context, raw string) (*CIToken, error) {
 	if tok.Subject == "" {
 		return nil, fmt.Errorf("%w: no sub", ErrSubjectToken)
 	}
-	ct := &CIToken{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry, Digest: tokenDigest(tok.Issuer, claims, raw)}
+	ct := &CIToken{Issuer: tok.Issuer, Subject: tok.Subject, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt, Digest: tokenDigest(tok.Issuer, claims, raw)}
 	for i := range v.cfg.Policies {
 		p := &v.cfg.Policies[i]
 		if p.Issuer == iss && p.matches(tok.Audience, claims) {
@@ -193,7 +195,10 @@ func (v *CIVerifier) Redeem(ctx context.Context, t *CIToken) error {
 		// go-oidc accepted it, so it expires within the second.
 		ttl = time.Second
 	}
-	switch err := v.cfg.Replay.Record(ctx, "ci:"+t.Digest, ttl); {
+	switch err := v.cfg.Replay.Record(ctx, "ci:"+t.Digest, t.IssuedAt, ttl); {
+	case errors.Is(err, nonce.ErrBeforeHorizon):
+		// Its use before the store last started empty cannot be ruled out.
+		return fmt.Errorf("%w: it was issued before the issuer's replay store last started empty; request a new CI token", ErrCIReplay)
 	case errors.Is(err, nonce.ErrReplayed):
 		return ErrCIReplay
 	case err != nil:
