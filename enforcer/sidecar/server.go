@@ -216,9 +216,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	// ReadTimeout bounds reading each request, body included (a slow
 	// body is cut off); serveMCP lifts it once a caller is authenticated,
-	// for streams and approvals that outlast it.
+	// for streams and approvals that outlast it. IdleTimeout outlasts the
+	// 90 s for which Go clients (the agent SDK's default transport among
+	// them) keep idle connections: the client closes first, so a POST is
+	// never sent on a connection the server is closing (which fails with
+	// EOF and is not retried). Without it the idle limit would be
+	// ReadTimeout.
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
-		ReadTimeout: s.cfg.ReadTimeout, TLSConfig: s.tls,
+		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: idleTimeout, TLSConfig: s.tls,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
