@@ -26,9 +26,9 @@ const (
 	DefaultPollInterval    = 2 * time.Second
 	// idleTimeout closes keep-alive connections idle this long: past Go's
 	// http.Transport default IdleConnTimeout (90 s).
-	idleTimeout = 2 * time.Minute
-	DefaultRedisPrefix     = "aip"
-	DefaultRedisTimeout    = 2 * time.Second
+	idleTimeout         = 2 * time.Minute
+	DefaultRedisPrefix  = "aip"
+	DefaultRedisTimeout = 2 * time.Second
 	// MaxConfigSize bounds a configuration file.
 	MaxConfigSize = 1 << 20
 
