@@ -30,6 +30,9 @@ import (
 type options struct {
 	issuer, endpoint, audience string
 	keyFile, user, idTokenFile string
+	binding                    bool
+	boundUser                  string
+	ci, ciAudience, ciTokenEnv string
 	spiffeSocket               string
 	scope, tool, args          string
 	timeout                    time.Duration
@@ -44,6 +47,11 @@ func main() {
 	flag.StringVar(&o.spiffeSocket, "spiffe-socket", "", "the SPIFFE Workload API `ADDR` (e.g. unix:///tmp/spire-agent/public/api.sock): prove the agent by its SVIDs")
 	flag.StringVar(&o.user, "user", "", "the local `USER` the agent acts for (issuer with local_user enabled)")
 	flag.StringVar(&o.idTokenFile, "id-token-file", "", "a `FILE` holding the user's OIDC ID token, read on each token request")
+	flag.BoolVar(&o.binding, "binding", false, "act for the person who bound the agent by SSO (docs/sso.md)")
+	flag.StringVar(&o.boundUser, "bound-user", "", "with -binding: the `USER` (id or email) when several people bound the agent")
+	flag.StringVar(&o.ci, "ci", "", "run as a CI job of `PROVIDER` github or gitlab: exchange its OIDC token, no agent key (docs/cicd.md)")
+	flag.StringVar(&o.ciAudience, "ci-audience", "", "with -ci github: the `AUD` of the job's token (default: the -issuer URL)")
+	flag.StringVar(&o.ciTokenEnv, "ci-token-env", "", "with -ci gitlab: the `NAME` of the variable holding the job's ID token (default AIP_ID_TOKEN)")
 	flag.StringVar(&o.scope, "scope", "", "space-separated `TOOLS` to ask for (default: all the agent is granted)")
 	flag.StringVar(&o.tool, "tool", "", "the `TOOL` to call (default: only list the tools)")
 	flag.StringVar(&o.args, "args", "{}", "the tool's arguments as a JSON `OBJECT`")
@@ -135,6 +143,24 @@ func (o options) config(ctx context.Context, log *slog.Logger) (agent.Config, fu
 			}
 			return strings.TrimSpace(string(b)), nil
 		}
+	}
+	if o.binding {
+		cfg.Binding = &agent.Binding{User: o.boundUser}
+	} else if o.boundUser != "" {
+		return cfg, nil, errors.New("-bound-user needs -binding")
+	}
+	switch o.ci {
+	case "":
+	case "github":
+		aud := o.ciAudience
+		if aud == "" {
+			aud = o.issuer
+		}
+		cfg.CIToken = agent.GitHubActionsToken(aud, nil)
+	case "gitlab":
+		cfg.CIToken = agent.GitLabToken(o.ciTokenEnv)
+	default:
+		return cfg, nil, fmt.Errorf("-ci %q: want github or gitlab", o.ci)
 	}
 	if o.keyFile != "" {
 		k, err := agent.LoadKeyFile(o.keyFile)

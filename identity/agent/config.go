@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
@@ -28,9 +29,10 @@ const (
 	DefaultFetchTimeout = 30 * time.Second
 )
 
-// Config configures a Transport. IssuerURL, Audience, a subject
-// (SubjectToken or LocalUser) and an agent credential (Key, JWTSource or
-// X509Source) are required.
+// Config configures a Transport. IssuerURL, Audience and exactly one
+// subject (SubjectToken, LocalUser, Binding or CIToken) are required, and
+// an agent credential (Key, JWTSource or X509Source) for every subject
+// but CIToken.
 type Config struct {
 	// IssuerURL is the issuer's URL, exactly as it is configured there
 	// (issuer_url): the token endpoint is IssuerURL + "/v1/token", and the
@@ -67,6 +69,17 @@ type Config struct {
 	// LocalUser names the OS user as the subject (an issuer with
 	// local_user enabled: the embedded, single-machine default).
 	LocalUser string
+	// Binding makes the subject the person who bound this agent by SSO
+	// (docs/sso.md): the agent sends only its own credential, and the
+	// AATs carry that person and the tools they allowed.
+	Binding *Binding
+	// CIToken returns a CI job's OIDC token (GitHubActionsToken,
+	// GitLabToken), exchanged under the issuer's ci_trust policies
+	// (docs/cicd.md). It is called on each token request, and the issuer
+	// takes each CI token once, so it must return a new one each time.
+	// A CI job has no agent credential: JWTSource and X509Source must be
+	// nil, and the AATs are bound to Key (nil: a fresh in-memory key).
+	CIToken func(ctx context.Context) (string, error)
 
 	// Base sends the requests (to the MCP server); nil means a clone of
 	// http.DefaultTransport, with mTLS when X509Source is set.
@@ -109,15 +122,7 @@ func (c *Config) validate() error {
 			break
 		}
 	}
-	switch {
-	case c.SubjectToken == nil && c.LocalUser == "":
-		add("SubjectToken", "a subject is required: SubjectToken or LocalUser")
-	case c.SubjectToken != nil && c.LocalUser != "":
-		add("LocalUser", "set together with SubjectToken; choose one")
-	}
-	if c.Key == nil && c.JWTSource == nil && c.X509Source == nil {
-		add("Key", "an agent credential is required: Key, JWTSource or X509Source")
-	}
+	c.validateSubject(add)
 	if c.RefreshBefore < 0 {
 		add("RefreshBefore", "must not be negative")
 	}
@@ -125,4 +130,45 @@ func (c *Config) validate() error {
 		add("MaxBodySize", "must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// Binding selects an SSO binding of the agent as the subject.
+type Binding struct {
+	// User names the person, by user id or email, when several people
+	// bound the agent; empty means the agent's only binding.
+	User string
+}
+
+// validateSubject checks that exactly one subject is set, and the agent
+// credential it needs.
+func (c *Config) validateSubject(add func(field, problem string)) {
+	var set []string
+	if c.SubjectToken != nil {
+		set = append(set, "SubjectToken")
+	}
+	if c.LocalUser != "" {
+		set = append(set, "LocalUser")
+	}
+	if c.Binding != nil {
+		set = append(set, "Binding")
+	}
+	if c.CIToken != nil {
+		set = append(set, "CIToken")
+	}
+	switch len(set) {
+	case 0:
+		add("SubjectToken", "a subject is required: SubjectToken, LocalUser, Binding or CIToken")
+	case 1:
+	default:
+		add(set[1], "set together with "+set[0]+"; choose one subject")
+	}
+	if b := c.Binding; b != nil && (strings.TrimSpace(b.User) != b.User || strings.ContainsFunc(b.User, unicode.IsControl)) {
+		add("Binding.User", "must be a user id or email, without surrounding spaces or control characters")
+	}
+	switch {
+	case c.CIToken != nil && (c.JWTSource != nil || c.X509Source != nil):
+		add("CIToken", "a CI job proves itself by its CI token and DPoP key only: drop JWTSource and X509Source (the issuer refuses them)")
+	case c.CIToken == nil && c.Key == nil && c.JWTSource == nil && c.X509Source == nil:
+		add("Key", "an agent credential is required: Key, JWTSource or X509Source")
+	}
 }

@@ -10,8 +10,11 @@
 //
 // The agent proves who it is with its native key (registered in the
 // issuer), a JWT-SVID (actor_token) or an X509-SVID (mTLS) from the SPIFFE
-// Workload API; the user it acts for is named by an OIDC ID token or, on a
-// single machine, the local user.
+// Workload API; the user it acts for is named by an OIDC ID token, by an
+// SSO binding (the person who bound the agent: no user token at all) or,
+// on a single machine, the local user. A CI/CD job instead exchanges its
+// platform's OIDC token (CIToken: GitHubActionsToken, GitLabToken), with a
+// DPoP key and no agent credential.
 //
 // It never logs a token, a proof or a key: it logs AAT jtis and key
 // thumbprints.

@@ -63,6 +63,7 @@ type mcpServer struct {
 	proofJTIs map[string]bool
 	aatJTIs   []string
 	actors    []string // act.sub of each accepted token
+	claims    []*aat.Claims
 	methods   []string
 	failures  []string
 }
@@ -138,6 +139,7 @@ func (s *mcpServer) check(r *http.Request, body []byte) error {
 	s.proofJTIs[pc.JTI] = true
 	s.aatJTIs = append(s.aatJTIs, claims.ID)
 	s.actors = append(s.actors, claims.Actor.Subject)
+	s.claims = append(s.claims, claims)
 	s.methods = append(s.methods, r.Method)
 	return nil
 }
@@ -147,6 +149,13 @@ func (s *mcpServer) seen() (aatJTIs, failures []string, proofs int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.aatJTIs...), append([]string(nil), s.failures...), len(s.proofJTIs)
+}
+
+// accepted returns the claims of each accepted request's AAT.
+func (s *mcpServer) accepted() []*aat.Claims {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*aat.Claims(nil), s.claims...)
 }
 
 // echo answers with the request body.

@@ -25,6 +25,7 @@ const (
 	tokenTypeIDToken       = "urn:ietf:params:oauth:token-type:id_token"
 	tokenTypeJWT           = "urn:ietf:params:oauth:token-type:jwt"
 	tokenTypeLocalUser     = "urn:aip:params:oauth:token-type:local-user"
+	tokenTypeBinding       = "urn:aip:params:oauth:token-type:binding"
 )
 
 // Token types of the issuer's response (RFC 6749 §7.1, RFC 9449 §5).
@@ -122,16 +123,8 @@ func (t *Transport) form(ctx context.Context) (url.Values, error) {
 		"grant_type": {grantTypeTokenExchange},
 		"audience":   {t.cfg.Audience},
 	}
-	if t.cfg.SubjectToken != nil {
-		s, err := t.cfg.SubjectToken(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("user's id token: %w", err)
-		}
-		f.Set("subject_token", s)
-		f.Set("subject_token_type", tokenTypeIDToken)
-	} else {
-		f.Set("subject_token", t.cfg.LocalUser)
-		f.Set("subject_token_type", tokenTypeLocalUser)
+	if err := t.subject(ctx, f); err != nil {
+		return nil, err
 	}
 	if t.cfg.JWTSource != nil {
 		svid, err := t.cfg.JWTSource.FetchJWTSVID(ctx, jwtsvid.Params{Audience: t.cfg.IssuerURL})
@@ -145,6 +138,36 @@ func (t *Transport) form(ctx context.Context) (url.Values, error) {
 		f.Set("scope", strings.Join(t.cfg.Scope, " "))
 	}
 	return f, nil
+}
+
+// subject adds the subject of the request to f: nothing at all for the
+// agent's only SSO binding.
+func (t *Transport) subject(ctx context.Context, f url.Values) error {
+	switch {
+	case t.cfg.SubjectToken != nil:
+		s, err := t.cfg.SubjectToken(ctx)
+		if err != nil {
+			return fmt.Errorf("user's id token: %w", err)
+		}
+		f.Set("subject_token", s)
+		f.Set("subject_token_type", tokenTypeIDToken)
+	case t.cfg.CIToken != nil:
+		s, err := t.cfg.CIToken(ctx)
+		if err != nil {
+			return fmt.Errorf("ci token: %w", err)
+		}
+		f.Set("subject_token", s)
+		f.Set("subject_token_type", tokenTypeJWT)
+	case t.cfg.Binding != nil:
+		if t.cfg.Binding.User != "" {
+			f.Set("subject_token", t.cfg.Binding.User)
+			f.Set("subject_token_type", tokenTypeBinding)
+		}
+	default:
+		f.Set("subject_token", t.cfg.LocalUser)
+		f.Set("subject_token_type", tokenTypeLocalUser)
+	}
+	return nil
 }
 
 func (t *Transport) parseResponse(body []byte) (*Token, error) {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/identity/dpop"
 )
@@ -312,6 +314,17 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("good config: %v", err)
 	}
 	subject := func(context.Context) (string, error) { return "", nil }
+	for name, edit := range map[string]func(*agent.Config){
+		"binding":               func(c *agent.Config) { c.LocalUser, c.Binding = "", &agent.Binding{User: "alice@example.com"} },
+		"ci token, no key":      func(c *agent.Config) { c.LocalUser, c.CIToken, c.Key = "", subject, nil },
+		"ci token, its own key": func(c *agent.Config) { c.LocalUser, c.CIToken = "", subject },
+	} {
+		cfg := good
+		edit(&cfg)
+		if _, err := agent.New(cfg); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 	tests := []struct {
 		name string
 		edit func(*agent.Config)
@@ -327,6 +340,16 @@ func TestConfigErrors(t *testing.T) {
 		{"no subject", func(c *agent.Config) { c.LocalUser = "" }, []string{"SubjectToken"}},
 		{"two subjects", func(c *agent.Config) { c.SubjectToken = subject }, []string{"LocalUser"}},
 		{"no credential", func(c *agent.Config) { c.Key = nil }, []string{"Key"}},
+		{"binding and local user", func(c *agent.Config) { c.Binding = &agent.Binding{} }, []string{"Binding"}},
+		{"binding, no credential", func(c *agent.Config) { c.LocalUser, c.Binding, c.Key = "", &agent.Binding{}, nil }, []string{"Key"}},
+		{"binding user with spaces", func(c *agent.Config) { c.LocalUser, c.Binding = "", &agent.Binding{User: " alice"} }, []string{"Binding.User"}},
+		{"ci token and id token", func(c *agent.Config) { c.LocalUser, c.SubjectToken, c.CIToken = "", subject, subject }, []string{"CIToken"}},
+		{"ci token with a jwt-svid", func(c *agent.Config) {
+			c.LocalUser, c.CIToken, c.JWTSource = "", subject, (*workloadapi.JWTSource)(nil)
+		}, []string{"CIToken"}},
+		{"ci token with an x509-svid", func(c *agent.Config) {
+			c.LocalUser, c.CIToken, c.X509Source = "", subject, (*workloadapi.X509Source)(nil)
+		}, []string{"CIToken"}},
 		{"negative refresh", func(c *agent.Config) { c.RefreshBefore = -time.Second }, []string{"RefreshBefore"}},
 		{"every problem at once", func(c *agent.Config) { c.IssuerURL, c.Audience, c.Key = "", "", nil },
 			[]string{"IssuerURL", "Audience", "Key"}},

@@ -14,6 +14,7 @@ func TestWireValuesMatchIssuer(t *testing.T) {
 		{tokenTypeIDToken, token.TokenTypeIDToken},
 		{tokenTypeJWT, token.TokenTypeJWT},
 		{tokenTypeLocalUser, token.TokenTypeLocalUser},
+		{tokenTypeBinding, token.TokenTypeBinding},
 		{TypeDPoP, token.TypeDPoP},
 		{TypeBearer, token.TypeBearer},
 	}

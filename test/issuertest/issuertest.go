@@ -16,6 +16,7 @@ import (
 
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer"
+	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
 )
@@ -29,6 +30,9 @@ type Options struct {
 	// issuer's URL (e.g. a ci_trust audience); it follows Extra.
 	ExtraFor func(issuerURL string) string
 	Listen   string // host:port to listen on; empty: a free loopback port
+	// Bindings are SSO bindings in the store when the issuer starts, as
+	// the bind flow stores them (bindings.go).
+	Bindings []binding.Binding
 }
 
 // Start runs the issuer until t ends and returns its base URL.
@@ -43,6 +47,10 @@ func Start(t testing.TB, o Options) (string, *issuer.Issuer) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	if err := seedBindings(filepath.Join(dir, "store"), o.Now, o.Bindings); err != nil {
+		_ = ln.Close()
+		t.Fatalf("bindings: %v", err)
+	}
 	base := "http://" + ln.Addr().String()
 	extra := o.Extra
 	if o.ExtraFor != nil {

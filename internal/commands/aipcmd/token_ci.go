@@ -2,19 +2,12 @@ package aipcmd
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/aip-project/aip/identity/dpop"
+	"github.com/aip-project/aip/internal/citoken"
 	"github.com/aip-project/aip/internal/cli"
 	"github.com/aip-project/aip/internal/issuerclient"
 	"github.com/aip-project/aip/issuer/token"
@@ -26,12 +19,6 @@ const (
 	ciGitLab = "gitlab"
 )
 
-// defaultCITokenEnv is the variable a GitLab job's id_tokens: names.
-const defaultCITokenEnv = "AIP_ID_TOKEN" //nolint:gosec // G101: a variable name, not a credential
-
-// ciTokenTimeout bounds fetching the GitHub Actions OIDC token.
-const ciTokenTimeout = 10 * time.Second
-
 // ciFlags are the --ci flags of `aip token exchange`.
 type ciFlags struct {
 	provider string
@@ -42,7 +29,7 @@ type ciFlags struct {
 
 func (f *ciFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.provider, "ci", "", "exchange the CI job's OIDC token, read from the environment of CI `PROVIDER` github or gitlab")
-	fs.StringVar(&f.tokenEnv, "ci-token-env", "", "with --ci gitlab: the environment variable `NAME` holding the job's ID token (default "+defaultCITokenEnv+")")
+	fs.StringVar(&f.tokenEnv, "ci-token-env", "", "with --ci gitlab: the environment variable `NAME` holding the job's ID token (default "+citoken.DefaultGitLabEnv+")")
 	fs.StringVar(&f.audience, "ci-audience", "", "with --ci github: the `AUD` of the requested token (default: the issuer URL)")
 	fs.StringVar(&f.keyOut, "key-out", "", "with --ci: write the generated key to `FILE` (mode 0600) for the agent using the AAT")
 }
@@ -86,19 +73,11 @@ func (o *exchangeFlags) ciRequest(ctx context.Context) (issuerclient.TokenReques
 		if aud == "" {
 			aud = c.URL()
 		}
-		fctx, cancel := context.WithTimeout(ctx, ciTokenTimeout)
-		defer cancel()
-		if req.SubjectToken, err = fetchGitHubToken(fctx, aud); err != nil {
+		if req.SubjectToken, err = citoken.GitHub(ctx, nil, aud); err != nil {
 			return req, nil, fmt.Errorf("--ci github: %w", err)
 		}
-	} else {
-		name := f.tokenEnv
-		if name == "" {
-			name = defaultCITokenEnv
-		}
-		if req.SubjectToken = strings.TrimSpace(os.Getenv(name)); req.SubjectToken == "" {
-			return req, nil, fmt.Errorf("--ci gitlab: $%s is empty: declare it under id_tokens: in .gitlab-ci.yml (or name the variable with --ci-token-env)", name)
-		}
+	} else if req.SubjectToken, err = citoken.GitLab(f.tokenEnv); err != nil {
+		return req, nil, fmt.Errorf("--ci gitlab: %w (or name the variable with --ci-token-env)", err)
 	}
 	if req.DPoPKey, err = o.ciKey(); err != nil {
 		return req, nil, err
@@ -126,50 +105,4 @@ func (o *exchangeFlags) ciKey() (*dpop.Key, error) {
 		}
 	}
 	return dpop.NewKeyFrom(priv)
-}
-
-// fetchGitHubToken asks the GitHub Actions runtime for the job's OIDC
-// token (the job needs `permissions: id-token: write`). Neither the
-// request token nor the ID token appears in an error.
-func fetchGitHubToken(ctx context.Context, audience string) (string, error) {
-	rawURL, bearer := os.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), os.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-	if rawURL == "" || bearer == "" {
-		return "", errors.New("ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write`")
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return "", errors.New("ACTIONS_ID_TOKEN_REQUEST_URL is not an absolute URL")
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Scheme != "https" && (u.Scheme != "http" || ip == nil || !ip.IsLoopback()) {
-		return "", errors.New("ACTIONS_ID_TOKEN_REQUEST_URL must be https (plain http only on a loopback address)")
-	}
-	q := u.Query()
-	q.Set("audience", audience)
-	u.RawQuery = q.Encode()
-	// The URL is the CI runtime's own endpoint, from the job's environment.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil) //nolint:gosec // G704: see above
-	if err != nil {
-		return "", fmt.Errorf("request the token: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Accept", "application/json")
-	resp, err := (&http.Client{Timeout: ciTokenTimeout}).Do(req) //nolint:gosec // G704: the runtime's endpoint
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // the URL is the runtime's, not worth printing
-		}
-		return "", fmt.Errorf("request the token from %s: %w", u.Host, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("request the token from %s: status %d", u.Host, resp.StatusCode)
-	}
-	var body struct {
-		Value string `json:"value"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSecretFile)).Decode(&body); err != nil || body.Value == "" {
-		return "", fmt.Errorf("request the token from %s: the response has no token", u.Host)
-	}
-	return body.Value, nil
 }
