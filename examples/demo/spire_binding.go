@@ -119,6 +119,9 @@ func (s *spireAgent) bindingRows(ctx context.Context, f spireFlags) []row {
 		return []row{newRow(title, "sso_binding AAT", false, "no binding id: "+err.Error())}
 	}
 	id := strings.TrimSpace(string(raw))
+	if id == "" {
+		return []row{newRow(title, "sso_binding AAT", false, "no binding: the bind step failed")}
+	}
 	scopes := strings.Split(f.bindingScope, ",")
 	user := f.login.user
 	say("the agent on %s's binding %s: its X509-SVID alone (mTLS), no ID token; subject_token_type %s, subject_token %s",
@@ -137,10 +140,11 @@ func (s *spireAgent) bindingRows(ctx context.Context, f spireFlags) []row {
 	} else {
 		fmt.Printf("   jti %s, sub %s, user_binding.auth_method %s, session_id %s, tools %v, expires %s\n", c.ID, c.Subject,
 			c.UserBinding.AuthMethod, c.SessionID, c.Capabilities.Tools, c.Expiry.Time().UTC().Format("15:04:05Z"))
-		ok := c.UserBinding.AuthMethod == "sso_binding" && c.SessionID == id && c.Actor.Subject == f.agentID &&
+		bound := c.Confirmation != nil && c.Confirmation.X5TS256 != ""
+		ok := c.UserBinding.AuthMethod == "sso_binding" && c.SessionID == id && c.Actor.Subject == f.agentID && bound &&
 			slices.Equal(slices.Sorted(slices.Values(c.Capabilities.Tools)), slices.Sorted(slices.Values(scopes)))
-		rows = append(rows, newRow(title, "sso_binding AAT", ok, fmt.Sprintf("user %s, act.sub %s, tools %s, session %s",
-			c.UserBinding.UserID, c.Actor.Subject, strings.Join(c.Capabilities.Tools, ","), c.SessionID)))
+		rows = append(rows, newRow(title, "sso_binding AAT", ok, fmt.Sprintf("user %s, tools %s, cnf x5t#S256 %v, session %s",
+			c.UserBinding.UserID, strings.Join(c.Capabilities.Tools, ","), bound, c.SessionID)))
 	}
 	rows = append(rows, d.runCalls(ctx, []call{
 		{"bound tool allowed", "read_text_file", map[string]any{"path": filepath.Join(f.root, "README.md")}, "allow", false},
