@@ -6,7 +6,8 @@
 #                            its own SVID)
 #   Vault (dev server)       transit engine, ed25519 key aip-issuer: the
 #                            issuer signs every AAT there and holds no key
-#   Dex                      the SSO stand-in: alice (aip-admins), bob
+#   Dex                      the SSO stand-in: alice (aip-admins), bob;
+#                            the issuer's confidential client for /bind
 #   Redis                    the issuer's store, shared by both enforcers
 #                            (proof nonces, revocations over pub/sub)
 #   aip-issuer               HTTPS with its X509-SVID; agents authenticate
@@ -14,19 +15,25 @@
 #   aip-enforcer serve ×2    replicas A and B of one MCP service, SPIFFE mTLS,
 #                            each in front of its own server-filesystem (stdio)
 #   examples/demo            the agent: the agent SDK with its X509-SVID from
-#                            the Workload API and Bob's Dex ID token
+#                            the Workload API and Bob's Dex ID token; and,
+#                            as Bob, the SSO binding pages (/bind)
 #
 # Then the scenarios of `make demo`, plus: the AAT checked against Vault's
 # public key, the same agent on replica B, a request replayed on replica B
-# (refused: the nonce is in the shared Redis), and a revocation enforced by
-# both replicas with the measured delay. Exits non-zero if a scenario fails.
+# (refused: the nonce is in the shared Redis), Bob binding the agent to
+# himself through the issuer's SSO pages and the agent acting on that
+# binding with its X509-SVID alone, and a revocation enforced by both
+# replicas with the measured delay. Exits non-zero if a scenario fails.
 # Tokens and keys are never printed.
 #
 # Demo shortcuts (not for production): Vault's dev server and root token;
-# Dex logins by the password grant; the SPIRE agent's insecure_bootstrap;
-# the enforcers trust the issuer's HTTPS certificate (an X509-SVID with DNS
-# name localhost) through SSL_CERT_FILE set to a snapshot of the SPIRE trust
-# bundle, which does not follow a CA rotation.
+# Dex logins by the password grant; the SSO binding pages driven by a
+# scripted HTTP client (a person uses a browser); the SPIRE agent's
+# insecure_bootstrap. The enforcers check the issuer's SVID with the
+# Workload API's bundle (issuers[].spiffe_id); the aip CLI, curl and the
+# binding pages reach the issuer by its DNS name localhost (in its SVID)
+# with a snapshot of the SPIRE bundle (bundle.pem), which does not follow a
+# CA rotation.
 #
 # AIP_DEMO_KEEP=1 keeps the temporary directory (configs, logs, audit logs);
 # AIP_BIN=DIR takes the aip binaries from DIR instead of bin/.
@@ -211,7 +218,14 @@ say "4. Dex (users alice@example.com in aip-admins, bob@example.com in engineeri
 dex_port=$(port)
 dex_url=http://127.0.0.1:$dex_port
 dex_client=(-dex "$dex_url" -client-id aip-demo -client-secret aip-demo-secret)
-"$demo" dex-config -issuer "$dex_url" -listen "127.0.0.1:$dex_port" -client-id aip-demo -client-secret aip-demo-secret -out "$work/dex.yaml"
+issuer_port=$(port)
+issuer_url=https://localhost:$issuer_port
+# The issuer's own confidential client (SSO binding: code flow to /bind/callback).
+printf aip-sso-secret >"$work/issuer/sso-secret"
+head -c 32 /dev/urandom >"$work/issuer/sso-state.key"
+chmod 600 "$work/issuer/sso-secret" "$work/issuer/sso-state.key"
+"$demo" dex-config -issuer "$dex_url" -listen "127.0.0.1:$dex_port" -client-id aip-demo -client-secret aip-demo-secret \
+	-sso-client-id aip-sso -sso-client-secret aip-sso-secret -sso-redirect "$issuer_url/bind/callback" -out "$work/dex.yaml"
 start dex "$dex" serve "$work/dex.yaml"
 wait_for dex "$last_pid" 20 curl -fsS "$dex_url/.well-known/openid-configuration"
 redis_port=$(port)
@@ -219,9 +233,7 @@ start redis "$redis_server" --bind 127.0.0.1 --port "$redis_port" --save "" --ap
 wait_for redis "$last_pid" 10 redis-cli -p "$redis_port" ping
 echo "   Dex $dex_url, Redis 127.0.0.1:$redis_port"
 
-say "5. aip-issuer: Vault signer, Redis store, SPIFFE mTLS, Dex as identity provider"
-issuer_port=$(port)
-issuer_url=https://localhost:$issuer_port
+say "5. aip-issuer: Vault signer, Redis store, SPIFFE mTLS, Dex as identity provider and for SSO"
 a_port=$(port)
 b_port=$(port)
 mcp_url=https://127.0.0.1:$a_port/mcp
@@ -245,6 +257,13 @@ store: {type: redis, addrs: ["127.0.0.1:$redis_port"], prefix: aipdemo}
 identity_providers:
   - {name: dex, issuer_url: "$dex_url", audience: aip-demo, claims: {user_id: email}}
 admins: {oidc_groups: [aip-admins]}
+sso:
+  provider: dex
+  client_id: aip-sso
+  client_secret_file: "$work/issuer/sso-secret"
+  redirect_url: "$issuer_url/bind/callback"
+  state_key_file: "$work/issuer/sso-state.key"
+  max_binding_ttl: 24h
 audit: {path: "$work/issuer/issuer-audit.jsonl"}
 policies: {"$mcp_url": "$policy_hash"}
 YAML
@@ -272,17 +291,31 @@ else
 	step "signed AID verified" "valid AID" FAIL "aip agent verify-aid failed"
 fi
 
-# ---------------------------------------------------------------------------
-# SSO BINDING (issue 6, being built on another branch): Bob binds demo-agent
-# to himself through the issuer's web flow (/bind?agent=demo-agent, `aip
-# login`), and `aip bindings` lists it. Add it here as one step: a numbered
-# `say`, the commands, and a `step` row for the summary table (a check the
-# agent makes afterwards goes in examples/demo/spire.go, spireScenarios).
-# ---------------------------------------------------------------------------
+say "7. SSO binding: bob@example.com binds demo-agent to himself at $issuer_url/bind?agent=demo-agent"
+echo "   the pages are plain HTML forms (no JavaScript): a person does this in a browser; here an"
+echo "   HTTP client with a cookie jar plays the browser (test/sso drives the same pages with Chromium)."
+echo "   Bob signs in at Dex and allows 2 of the agent's 5 tools for 1 hour."
+binding_scope=read_text_file,list_allowed_directories
+if "$demo" sso-bind -issuer "$issuer_url" -ca "$work/bundle.pem" -agent demo-agent -user bob@example.com \
+	-scope "$binding_scope" -duration 1h -out "$work/binding.id"; then
+	step "SSO binding by the user" "Agent bound" PASS "bob@example.com -> demo-agent: $binding_scope, 1h ($(cat "$work/binding.id"))"
+else
+	step "SSO binding by the user" "Agent bound" FAIL "demo sso-bind failed"
+	: >"$work/binding.id"
+fi
+printf '   $ %s\n' "$bin/aip bindings list --ca ... --admin-token-file ... --agent demo-agent"
+"$bin/aip" bindings list "${admin[@]}" --agent demo-agent >"$work/bindings.txt" 2>&1 || true
+sed 's/^/     /' "$work/bindings.txt"
+if [ -s "$work/binding.id" ] && grep -qF "$(cat "$work/binding.id")" "$work/bindings.txt"; then
+	step "aip bindings list" "the binding" PASS "lists $(cat "$work/binding.id") (as alice, an admin)"
+else
+	step "aip bindings list" "the binding" FAIL "the binding is not listed"
+fi
 
-say "7. aip-enforcer serve ×2: replicas A and B of one MCP service, shared Redis"
+say "8. aip-enforcer serve ×2: replicas A and B of one MCP service, shared Redis"
 echo "   both serve the public URL $mcp_url (as behind a load balancer), each in front of"
-echo "   its own server-filesystem; SPIFFE mTLS, agents spiffe://$td/agent/* only"
+echo "   its own server-filesystem; SPIFFE mTLS, agents spiffe://$td/agent/* only; the issuer's"
+echo "   keys and revocations fetched over HTTPS checked as its SVID $issuer_id"
 # enforcer_config R PORT SPIFFE_ID: replica R's config.
 enforcer_config() {
 	cat >"$work/enforcer-$1.yaml" <<YAML
@@ -292,7 +325,7 @@ upstream: {command: [node, "$server_js", "$work/project"]}
 policy: {path: "$policy"}
 audit: {path: "$work/enforcer-$1-audit.jsonl"}
 audience: "$mcp_url"
-issuers: [{issuer: "$issuer_url"}]
+issuers: [{issuer: "$issuer_url", spiffe_id: "$issuer_id"}]
 tls:
   mode: spiffe
   workload_api_addr: "$workload_api"
@@ -304,7 +337,7 @@ YAML
 }
 enforcer_config a "$a_port" "$enf_a_id"
 enforcer_config b "$b_port" "$enf_b_id"
-enforcer_env=(env HOME="$work/home" SSL_CERT_FILE="$work/bundle.pem")
+enforcer_env=(env HOME="$work/home") # the home holding ~/.ssh, a protected path
 start enforcer-a "${enforcer_env[@]}" "$bin/aip-enforcer" serve -config "$work/enforcer-a.yaml"
 enf_a_pid=$last_pid
 start enforcer-b "${enforcer_env[@]}" "$bin/aip-enforcer" serve -config "$work/enforcer-b.yaml"
@@ -314,14 +347,15 @@ wait_for enforcer-b "$enf_b_pid" 30 "$demo" probe -workload-api "$workload_api" 
 echo "   A 127.0.0.1:$a_port ($enf_a_id), B 127.0.0.1:$b_port ($enf_b_id): ready"
 step "two enforcer replicas" "ready" PASS "A :$a_port and B :$b_port, mTLS with their SVIDs, one Redis"
 
-say "8. the scripted agent"
+say "9. the scripted agent"
 if "$demo" spire-agent -issuer "$issuer_url" -mcp "$mcp_url" -replica-b "127.0.0.1:$b_port" \
 	-workload-api "$workload_api" -agent-spiffe-id "$agent_id" -issuer-spiffe-id "$issuer_id" \
 	-enforcer-spiffe-ids "$enf_a_id,$enf_b_id" "${dex_client[@]}" -user bob@example.com \
 	-root "$work/project" -aip "$bin/aip" -ca "$work/bundle.pem" -admin-token-file "$work/alice.token" -agent-id demo-agent \
 	-vault "$vault_url" -vault-token-file "$work/vault/token" -vault-key aip-issuer \
 	-enforcer-audits "$work/enforcer-a-audit.jsonl,$work/enforcer-b-audit.jsonl" \
-	-issuer-audit "$work/issuer/issuer-audit.jsonl" -steps-file "$work/steps.tsv"; then
+	-issuer-audit "$work/issuer/issuer-audit.jsonl" -steps-file "$work/steps.tsv" \
+	-binding-file "$work/binding.id" -binding-scope "$binding_scope"; then
 	status=0
 fi
 exit "$status"

@@ -11,6 +11,10 @@
 //	                              (scripts/demo-spire.sh): the same scenarios
 //	                              with its X509-SVID from SPIRE and a Dex
 //	                              user, through two enforcer replicas
+//	demo sso-bind -issuer URL -agent ID -user U -scope T,T ...
+//	                              a demo user binds an agent at the issuer's
+//	                              /bind pages (plain HTML: a client with a
+//	                              cookie jar plays the browser)
 //	demo dex-config|dex-token|probe  helpers of scripts/demo-spire.sh
 //
 // It never prints a token or a key: AATs are named by jti, keys by
@@ -26,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: demo freeport | agent | spire-agent | dex-config | dex-token | probe [flags]")
+		fmt.Fprintln(os.Stderr, "usage: demo freeport | agent | spire-agent | sso-bind | dex-config | dex-token | probe [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -37,6 +41,8 @@ func main() {
 		err = runAgent(os.Args[2:])
 	case "spire-agent":
 		err = runSPIREAgent(os.Args[2:])
+	case "sso-bind":
+		err = ssoBind(os.Args[2:])
 	case "dex-config":
 		err = dexConfig(os.Args[2:])
 	case "dex-token":

@@ -37,6 +37,7 @@ type spireFlags struct {
 	vault, vaultTokenFile, vaultKey string
 	enforcerAudits, issuerAudit     string
 	stepsFile                       string
+	bindingFile, bindingScope       string
 }
 
 func (f *spireFlags) parse(args []string) error {
@@ -60,13 +61,16 @@ func (f *spireFlags) parse(args []string) error {
 	fs.StringVar(&f.enforcerAudits, "enforcer-audits", "", "the enforcers' audit logs, comma-separated")
 	fs.StringVar(&f.issuerAudit, "issuer-audit", "", "the issuer's audit log")
 	fs.StringVar(&f.stepsFile, "steps-file", "", "rows (scenario TAB expected TAB result TAB detail) from the setup, for the table")
+	fs.StringVar(&f.bindingFile, "binding-file", "", "`FILE` holding the id of the user's SSO binding of the agent (demo sso-bind)")
+	fs.StringVar(&f.bindingScope, "binding-scope", "", "the `TOOLS` the binding allows, comma-separated")
 	return fs.Parse(args)
 }
 
 // runSPIREAgent is `demo spire-agent`: the scenarios of `make demo`
 // through two enforcer replicas, with the agent's X509-SVID and Bob's
 // Dex ID token, then the shared-Redis ones (replay on the other replica,
-// revocation on both).
+// revocation on both), and an exchange on Bob's SSO binding with the
+// agent's SVID alone.
 func runSPIREAgent(args []string) error {
 	var f spireFlags
 	if err := f.parse(args); err != nil {
@@ -90,6 +94,7 @@ func runSPIREAgent(args []string) error {
 type spireAgent struct {
 	src    *workloadapi.X509Source
 	a, b   *demoAgent
+	mtls   *http.Transport   // presents the agent's SVID, accepts the issuer and enforcers
 	viaB   http.RoundTripper // sends requests for the public URL to B
 	bobTok string
 }
@@ -105,9 +110,7 @@ func spireScenarios(ctx context.Context, f spireFlags) []row {
 	rows = append(rows, s.tokenRows(ctx, f)...)
 	rows = append(rows, s.onReplicaB(ctx, f)...)
 	rows = append(rows, s.a.replay(ctx, "replay on the other replica", s.viaB))
-	// SSO binding (issue 6: issuer /bind?agent=ID, `aip login`, `aip
-	// bindings`) goes in scripts/demo-spire.sh, step "SSO BINDING"; a check
-	// the agent makes afterwards belongs here, as one more row.
+	rows = append(rows, s.bindingRows(ctx, f)...)
 	rows = append(rows, s.revokeEverywhere(ctx, f))
 	return rows
 }
@@ -143,7 +146,7 @@ func connectSPIRE(ctx context.Context, f spireFlags) (*spireAgent, []row, error)
 
 	mtls := http.DefaultTransport.(*http.Transport).Clone()
 	mtls.TLSClientConfig = tlsconfig.MTLSClientConfig(src, src, tlsconfig.AuthorizeOneOf(servers...))
-	s := &spireAgent{src: src, bobTok: tok, viaB: redirect(mtls, f.endpoint, f.replicaB)}
+	s := &spireAgent{src: src, bobTok: tok, mtls: mtls, viaB: redirect(mtls, f.endpoint, f.replicaB)}
 	if s.a, err = connectReplica(ctx, f, src, mtls, &recorder{base: mtls}, tok); err != nil {
 		_ = src.Close()
 		return nil, rows, fmt.Errorf("enforcer A: %w", err)

@@ -37,20 +37,32 @@ var dexUsers = []dexUser{
 }
 
 // dexConfig writes Dex's configuration: in-memory storage, the password
-// database with Alice and Bob, one confidential client, the password grant
-// enabled (for this demo's scripted logins only).
+// database with Alice and Bob, a confidential client for the scripted
+// logins (the password grant, enabled for this demo only) and, with
+// -sso-client-id, the issuer's confidential client of the SSO binding flow
+// (authorization code, redirected to the issuer's /bind/callback).
 func dexConfig(args []string) error {
 	fs := flag.NewFlagSet("dex-config", flag.ContinueOnError)
 	issuer := fs.String("issuer", "", "Dex's issuer `URL` (http://127.0.0.1:PORT)")
 	listen := fs.String("listen", "", "Dex's listen `ADDR`")
 	clientID := fs.String("client-id", "", "the client `ID`")
 	secret := fs.String("client-secret", "", "the client `SECRET`")
+	ssoID := fs.String("sso-client-id", "", "the issuer's SSO client `ID` (optional)")
+	ssoSecret := fs.String("sso-client-secret", "", "the issuer's SSO client `SECRET`")
+	ssoRedirect := fs.String("sso-redirect", "", "the issuer's `URL` /bind/callback")
 	out := fs.String("out", "", "the config `FILE` to write")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *issuer == "" || *listen == "" || *clientID == "" || *secret == "" || *out == "" {
 		return errors.New("dex-config: -issuer, -listen, -client-id, -client-secret and -out are required")
+	}
+	var sso string
+	if *ssoID != "" {
+		if *ssoSecret == "" || *ssoRedirect == "" {
+			return errors.New("dex-config: -sso-client-id needs -sso-client-secret and -sso-redirect")
+		}
+		sso = fmt.Sprintf("  - id: %s\n    secret: %s\n    name: aip issuer (SSO binding)\n    redirectURIs: [%q]\n", *ssoID, *ssoSecret, *ssoRedirect)
 	}
 	var users strings.Builder
 	for _, u := range dexUsers {
@@ -75,8 +87,8 @@ staticClients:
     secret: %s
     name: aip demo
     redirectURIs: ["http://127.0.0.1:5555/callback"]
-staticPasswords:
-%s`, *issuer, *listen, *clientID, *secret, users.String())
+%sstaticPasswords:
+%s`, *issuer, *listen, *clientID, *secret, sso, users.String())
 	return os.WriteFile(*out, []byte(cfg), 0o600)
 }
 

@@ -16,8 +16,10 @@ import (
 
 // make demo-spire keeps working: scripts/demo-spire.sh runs the whole
 // production-shaped stack (its own SPIRE, Vault, Dex, Redis, issuer and
-// two enforcers, not test/env's) and must pass every scenario, print its
-// summary, and never print a token.
+// two enforcers, not test/env's) and must pass every scenario (among them
+// the SSO binding: Bob binds the agent at the issuer's /bind pages, the
+// agent exchanges its SVID alone), print its summary, and never print a
+// token.
 func TestDemoSPIRE(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (runs SPIRE, Vault, Dex, Redis and the MCP servers); run without -short")
@@ -52,7 +54,9 @@ func TestDemoSPIRE(t *testing.T) {
 		"SPIRE entries registered", "issuer on SPIFFE mTLS", "agent registered", "signed AID verified",
 		"agent X509-SVID", "allowed read", "denied tool (policy block)", "argument violation", "protected path",
 		"tool outside the AAT", "DLP redaction", "AAT signed by Vault transit", "allowed read on replica B",
-		"replay on the other replica", "revoked on both replicas", "enforcer A audit verified",
+		"replay on the other replica", "SSO binding by the user", "aip bindings list", "exchange on the SSO binding",
+		"bound tool allowed", "tool outside the binding", "binding revoked: no exchange",
+		"revoked on both replicas", "enforcer A audit verified",
 		"enforcer B audit verified", "issuer audit log verified",
 	} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(scenario) + `\s+.*\sPASS\s`).MatchString(summary) {
