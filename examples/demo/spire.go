@@ -147,7 +147,7 @@ func connectSPIRE(ctx context.Context, f spireFlags) (*spireAgent, []row, error)
 	mtls := http.DefaultTransport.(*http.Transport).Clone()
 	mtls.TLSClientConfig = tlsconfig.MTLSClientConfig(src, src, tlsconfig.AuthorizeOneOf(servers...))
 	s := &spireAgent{src: src, bobTok: tok, mtls: mtls, viaB: redirect(mtls, f.endpoint, f.replicaB)}
-	if s.a, err = connectReplica(ctx, f, src, mtls, &recorder{base: mtls}, tok); err != nil {
+	if s.a, err = connectReplica(ctx, f, src, mtls, &recorder{base: mtls}, idToken(tok)); err != nil {
 		_ = src.Close()
 		return nil, rows, fmt.Errorf("enforcer A: %w", err)
 	}
@@ -156,17 +156,31 @@ func connectSPIRE(ctx context.Context, f spireFlags) (*spireAgent, []row, error)
 
 // connectReplica runs the agent SDK over base (with the agent's SVID) and
 // opens an MCP session at the public URL.
-func connectReplica(ctx context.Context, f spireFlags, src *workloadapi.X509Source, issuerTr, base http.RoundTripper, tok string) (*demoAgent, error) {
+// subject sets who the agent acts for: a user's ID token, or a binding.
+type subject func(*agent.Config)
+
+// idToken acts for the user whose ID token tok is.
+func idToken(tok string) subject {
+	return func(c *agent.Config) { c.SubjectToken = func(context.Context) (string, error) { return tok, nil } }
+}
+
+// bindingOf acts for user on the SSO binding they made: no user token.
+func bindingOf(user string) subject {
+	return func(c *agent.Config) { c.Binding = &agent.Binding{User: user} }
+}
+
+func connectReplica(ctx context.Context, f spireFlags, src *workloadapi.X509Source, issuerTr, base http.RoundTripper, subj subject) (*demoAgent, error) {
 	log := slog.New(slog.NewTextHandler(prefixWriter{os.Stdout}, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey || a.Key == slog.LevelKey {
 			return slog.Attr{}
 		}
 		return a
 	}}))
-	tr, err := agent.New(agent.Config{IssuerURL: f.issuer, Audience: f.endpoint, X509Source: src,
-		SubjectToken: func(context.Context) (string, error) { return tok, nil },
-		Base:         base, HTTPClient: &http.Client{Transport: issuerTr, Timeout: 10 * time.Second},
-		Logger: log.With("sdk", "identity/agent")})
+	cfg := agent.Config{IssuerURL: f.issuer, Audience: f.endpoint, X509Source: src,
+		Base: base, HTTPClient: &http.Client{Transport: issuerTr, Timeout: 10 * time.Second},
+		Logger: log.With("sdk", "identity/agent")}
+	subj(&cfg)
+	tr, err := agent.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +215,7 @@ func redirect(base *http.Transport, public, addr string) http.RoundTripper {
 // README there.
 func (s *spireAgent) onReplicaB(ctx context.Context, f spireFlags) []row {
 	say("enforcer B: the same public URL, reached on replica B (as a load balancer would)")
-	b, err := connectReplica(ctx, f, s.src, s.viaB, s.viaB, s.bobTok)
+	b, err := connectReplica(ctx, f, s.src, s.viaB, s.viaB, idToken(s.bobTok))
 	if err != nil {
 		return []row{newRow("allowed read on replica B", "allow", false, err.Error())}
 	}

@@ -24,18 +24,12 @@ import (
 // sso-bind`); the agent now exchanges its X509-SVID alone for AATs on his
 // behalf.
 
-//nolint:gosec // G101: token type URNs, not secrets
-const (
-	tokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
-	tokenTypeBinding = "urn:aip:params:oauth:token-type:binding"
-)
+//nolint:gosec // G101: a token type URN, not a secret
+const tokenTypeBinding = "urn:aip:params:oauth:token-type:binding"
 
-// onBinding sends the agent SDK's token requests as binding exchanges:
-// the SDK (identity/agent) has no binding option yet and sends its
-// subject as an ID token, so the subject type becomes the binding type
-// and the subject (here Bob's email, not a token) names the person whose
-// binding is used. It keeps the issuer's last answer: the AAT's claims
-// (read, never printed) or the OAuth error.
+// onBinding watches the agent SDK's token requests on the binding
+// (agent.Config.Binding): it keeps the issuer's last answer, the AAT's
+// claims (read, never printed) or the OAuth error.
 type onBinding struct {
 	base http.RoundTripper
 
@@ -59,14 +53,12 @@ func (b *onBinding) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
 	}
-	if form.Get("subject_token_type") != tokenTypeIDToken {
-		return nil, fmt.Errorf("token request: subject_token_type %q, want the SDK's ID token type", form.Get("subject_token_type"))
+	if form.Get("subject_token_type") != tokenTypeBinding {
+		return nil, fmt.Errorf("token request: subject_token_type %q, want the binding type", form.Get("subject_token_type"))
 	}
-	form.Set("subject_token_type", tokenTypeBinding)
-	enc := form.Encode()
 	req = req.Clone(req.Context())
-	req.Body, req.ContentLength = io.NopCloser(strings.NewReader(enc)), int64(len(enc))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
+	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	resp, err := b.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -126,9 +118,8 @@ func (s *spireAgent) bindingRows(ctx context.Context, f spireFlags) []row {
 	user := f.login.user
 	say("the agent on %s's binding %s: its X509-SVID alone (mTLS), no ID token; subject_token_type %s, subject_token %s",
 		user, id, tokenTypeBinding, user)
-	fmt.Println("   (the agent SDK has no binding option yet: the demo sets subject_token_type on the SDK's token request)")
 	ob := &onBinding{base: s.mtls}
-	d, err := connectReplica(ctx, f, s.src, ob, s.mtls, user)
+	d, err := connectReplica(ctx, f, s.src, ob, s.mtls, bindingOf(user))
 	if err != nil {
 		_, code, desc, _ := ob.last()
 		return []row{newRow(title, "sso_binding AAT", false, fmt.Sprintf("connect: %v (%s %s)", err, code, desc))}
@@ -166,7 +157,7 @@ func (s *spireAgent) revokeBinding(ctx context.Context, f spireFlags, id string)
 	}
 	fmt.Print(indent(string(out)))
 	ob := &onBinding{base: s.mtls}
-	d, err := connectReplica(ctx, f, s.src, ob, s.mtls, f.login.user)
+	d, err := connectReplica(ctx, f, s.src, ob, s.mtls, bindingOf(f.login.user))
 	if err == nil {
 		_ = d.session.Close()
 		return newRow(title, want, false, "the agent still got an AAT on the revoked binding")
