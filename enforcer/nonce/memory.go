@@ -63,7 +63,7 @@ func (m *Memory) Record(_ context.Context, jti string, issued time.Time, ttl tim
 	if err := checkArgs(jti, ttl); err != nil {
 		return err
 	}
-	if beforeHorizon(issued, m.horizon) {
+	if beforeHorizon(issued, m.horizon, ttl) {
 		return ErrBeforeHorizon
 	}
 	now := m.now()

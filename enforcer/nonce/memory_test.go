@@ -31,6 +31,24 @@ func TestMemoryConformance(t *testing.T) {
 	})
 }
 
+// The horizon is the store's creation: a jti issued in the ttl before it
+// is refused (ErrBeforeHorizon, an ErrReplayed); one issued after, with
+// no date, or so long before that its record would have expired (a clock
+// that stepped back) is recorded.
+func TestMemoryHorizon(t *testing.T) {
+	c := newClock()
+	start := c.Now()
+	m := nonce.NewMemory(nonce.MemoryConfig{Now: c.Now})
+	c.Advance(5 * time.Second)
+	recordAt(t, m, "before", start.Add(-10*time.Second), time.Minute, nonce.ErrBeforeHorizon)
+	recordAt(t, m, "before", start.Add(-10*time.Second), time.Minute, nonce.ErrReplayed)
+	recordAt(t, m, "long-before", start.Add(-time.Hour), time.Minute, nil)
+	recordAt(t, m, "long-before", start.Add(-time.Hour), time.Minute, nonce.ErrReplayed)
+	recordAt(t, m, "same-second", start, time.Minute, nil)
+	recordAt(t, m, "after", start.Add(2*time.Second), time.Minute, nil)
+	recordAt(t, m, "undated", time.Time{}, time.Minute, nil)
+}
+
 // A full store refuses new jtis (fail closed) instead of forgetting live
 // ones, and takes them again once entries expire.
 func TestMemoryBounded(t *testing.T) {

@@ -29,19 +29,23 @@ var (
 type Store interface {
 	// Record remembers jti, issued at issued (a proof's iat), for ttl. It
 	// returns ErrReplayed if jti is already remembered, ErrBeforeHorizon
-	// if issued is before the store's horizon (a zero issued is never
-	// refused for that: callers with a date pass it), an error wrapping
+	// if issued is less than ttl before the store's horizon (a zero issued
+	// is never refused for that: callers with a date pass it), an error wrapping
 	// ErrUnavailable if it cannot tell, and another error for an empty
 	// jti, one holding a NUL byte, or a non-positive ttl.
 	Record(ctx context.Context, jti string, issued time.Time, ttl time.Duration) error
 }
 
 // beforeHorizon reports whether issued, a date with whole seconds (JWT
-// iat), falls before horizon. The horizon is compared at the second: a
-// jti issued in the second the horizon was set passes, which leaves a
-// replay window of under a second at a restart.
-func beforeHorizon(issued, horizon time.Time) bool {
-	return !issued.IsZero() && issued.Before(horizon.Truncate(time.Second))
+// iat), falls in the ttl before horizon: then a record of the jti may
+// have been lost and still be live. A jti issued earlier than that would
+// have expired by now, and a verifier checking iat against its clock never
+// passes one, unless that clock stepped back: it is recorded as usual
+// rather than refused until the clock catches up. The horizon is compared
+// at the second: a jti issued in the second the horizon was set passes,
+// which leaves a replay window of under a second at a restart.
+func beforeHorizon(issued, horizon time.Time, ttl time.Duration) bool {
+	return !issued.IsZero() && issued.Before(horizon.Truncate(time.Second)) && !issued.Before(horizon.Add(-ttl))
 }
 
 // maxJTILength bounds the jtis a store accepts (dpop.Verify allows 256;

@@ -83,7 +83,7 @@ func (r *Redis) Record(ctx context.Context, jti string, issued time.Time, ttl ti
 	if err != nil {
 		return fmt.Errorf("record nonce: %w: the horizon key holds %q, not Unix milliseconds", ErrUnavailable, get.Val())
 	}
-	if beforeHorizon(issued, time.UnixMilli(ms)) {
+	if beforeHorizon(issued, time.UnixMilli(ms), ttl) {
 		return ErrBeforeHorizon
 	}
 	if !set.Val() {
