@@ -191,6 +191,12 @@ func (v *CIVerifier) Verify(ctx context.Context, raw string) (*CIToken, error) {
 // accepted unrecorded).
 func (v *CIVerifier) Redeem(ctx context.Context, t *CIToken) error {
 	ttl := t.Expiry.Sub(v.cfg.Now())
+	if !t.IssuedAt.IsZero() {
+		// Its whole lifetime: the store's horizon check then covers a
+		// record made any time since it was issued (issuer restart or
+		// Redis data loss), and the key outlives exp a little, harmlessly.
+		ttl = max(ttl, t.Expiry.Sub(t.IssuedAt))
+	}
 	if ttl < time.Second {
 		// go-oidc accepted it, so it expires within the second.
 		ttl = time.Second

@@ -3,6 +3,7 @@ package token_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,26 @@ func TestCIRedeem(t *testing.T) {
 	}
 	if err := v.Redeem(context.Background(), ct2); !errors.Is(err, token.ErrCIReplay) {
 		t.Fatalf("same jti: %v, want ErrCIReplay", err)
+	}
+}
+
+// A replay store that started after a token was issued (an issuer
+// restarted on the file store, a Redis that lost its data) cannot tell
+// whether it was exchanged before: the token is refused, even when most
+// of its lifetime has passed.
+func TestCIRedeemAfterRestart(t *testing.T) {
+	gh := env.StartCIIssuer(t)
+	now := time.Now()
+	c := env.GitHubClaims(ciAudience, "octo-org", "app")
+	c["iat"], c["nbf"], c["exp"] = now.Add(-6*time.Minute).Unix(), now.Add(-6*time.Minute).Unix(), now.Add(4*time.Minute).Unix()
+	tok := gh.Mint(t, c)
+	restarted := newCIVerifier(t, ciPolicy(t, "p", gh.URL, map[string]string{"repository": "octo-org/app"}))
+	ct, err := restarted.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Redeem(context.Background(), ct); !errors.Is(err, token.ErrCIReplay) || !strings.Contains(err.Error(), "request a new CI token") {
+		t.Fatalf("redeem after the store started: %v, want ErrCIReplay asking for a new token", err)
 	}
 }
 
