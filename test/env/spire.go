@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 )
 
@@ -266,7 +267,17 @@ func (s *SPIRE) createEntry(t testing.TB, id spiffeid.ID, x509TTL time.Duration,
 // WaitForSVID waits until the Workload API serves id to this process.
 func (s *SPIRE) WaitForSVID(t testing.TB, id spiffeid.ID) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	s.waitWorkload(t, fmt.Sprintf("X509-SVID for %s", id), 20*time.Second, func(ctx context.Context, c *workloadapi.Client) (bool, error) {
+		svids, err := c.FetchX509SVIDs(ctx)
+		return err == nil && slices.ContainsFunc(svids, func(sv *x509svid.SVID) bool { return sv.ID == id }), err
+	})
+}
+
+// waitWorkload polls the Workload API every 100 ms until ready reports
+// true, and fails t with what after timeout.
+func (s *SPIRE) waitWorkload(t testing.TB, what string, timeout time.Duration, ready func(context.Context, *workloadapi.Client) (bool, error)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	client, err := workloadapi.New(ctx, workloadapi.WithAddr(s.WorkloadAddr))
 	if err != nil {
@@ -274,18 +285,14 @@ func (s *SPIRE) WaitForSVID(t testing.TB, id spiffeid.ID) {
 	}
 	defer client.Close()
 	for {
-		svids, err := client.FetchX509SVIDs(ctx)
-		if err == nil {
-			for _, svid := range svids {
-				if svid.ID == id {
-					return
-				}
-			}
+		ok, err := ready(ctx, client)
+		if ok {
+			return
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no X509-SVID for %s from the Workload API after 20s (last error: %v)", id, err)
-		case <-time.After(50 * time.Millisecond):
+			t.Fatalf("no %s from the %s Workload API after %s (last error: %v)", what, s.TrustDomain, timeout, err)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

@@ -122,24 +122,12 @@ func (s *SPIRE) CreateFederatedEntry(t testing.TB, id spiffeid.ID, tds []spiffei
 // bundle of td.
 func (s *SPIRE) WaitForBundle(t testing.TB, td spiffeid.TrustDomain) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client, err := workloadapi.New(ctx, workloadapi.WithAddr(s.WorkloadAddr))
-	if err != nil {
-		t.Fatalf("workload api client: %v", err)
-	}
-	defer client.Close()
-	for {
-		set, err := client.FetchX509Bundles(ctx)
-		if err == nil {
-			if _, ok := set.Get(td); ok {
-				return
-			}
+	s.waitWorkload(t, "bundle of "+td.String(), 30*time.Second, func(ctx context.Context, c *workloadapi.Client) (bool, error) {
+		set, err := c.FetchX509Bundles(ctx)
+		if err != nil {
+			return false, err
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no bundle of %s from the %s Workload API after 30s (last error: %v)", td, s.TrustDomain, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		_, ok := set.Get(td)
+		return ok, nil
+	})
 }
