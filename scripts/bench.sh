@@ -53,6 +53,11 @@ if has_bench ./enforcer/sidecar/ BenchmarkSidecarRoundTrip; then
 	sidecar=yes
 	bench sidecar.txt ./enforcer/sidecar/ '^BenchmarkSidecarRoundTrip$' -benchtime="${calls}x" -count="$rounds"
 fi
+mcpserver=no
+if has_bench ./enforcer/sidecar/ BenchmarkSidecarMCPServer; then
+	mcpserver=yes
+	bench mcpserver.txt ./enforcer/sidecar/ '^BenchmarkSidecarMCPServer$' -benchtime="${calls}x" -count="$rounds"
+fi
 bench engine.txt ./enforcer/ '^BenchmarkEngineCall$'
 # The stdio proxy's work per call without pipes or processes: allocs/op
 # that the load does not change.
@@ -145,7 +150,31 @@ if [[ $sidecar == yes ]]; then
 	sk_p50=$(col 1 <<<"$sk" | median)
 	sk_p99=$(col 2 <<<"$sk" | median)
 	sk_rate=$(col 3 <<<"$sk" | median)
+	# The same pairs split at the bare proxy: what any HTTP hop costs
+	# (proxy vs direct) and what the enforcer adds to it (sidecar vs proxy).
+	hop=$(pair sidecar.txt BenchmarkSidecarRoundTrip/direct BenchmarkSidecarRoundTrip/proxy)
+	own=$(pair sidecar.txt BenchmarkSidecarRoundTrip/proxy BenchmarkSidecarRoundTrip/sidecar)
+	hop2k=$(paced sidecar.txt BenchmarkSidecarRoundTrip/direct-2k BenchmarkSidecarRoundTrip/proxy-2k)
+	own2k=$(paced sidecar.txt BenchmarkSidecarRoundTrip/proxy-2k BenchmarkSidecarRoundTrip/sidecar-2k)
 fi
+mcp=""
+if [[ $mcpserver == yes ]]; then
+	mcp=$(pair mcpserver.txt BenchmarkSidecarMCPServer/direct BenchmarkSidecarMCPServer/sidecar)
+fi
+# split SEQ PACED: a table row's cells from a pair (sequential) and a paced
+# pair's medians; "–" for what was not measured.
+split() {
+	local m
+	for c in 1 2 3; do
+		m=$(col "$c" <<<"$1" | median)
+		printf ' %s |' "${m:-–}"
+	done
+	for c in 1 2; do
+		m=$(col "$c" <<<"$2" | median)
+		printf ' %s |' "${m:-–}"
+	done
+	echo
+}
 # "... p50 1.2ms, p99 3.4ms, max ..." from the propagation test's log.
 rev_p99_ms=$(sed -n 's/.*revocation propagation.*p99 \([^,]*\),.*/\1/p' "$raw/revocation.txt" | head -1)
 rev_line=$(grep -ho 'revocation propagation.*' "$raw/revocation.txt" | head -1 || true)
@@ -214,6 +243,23 @@ ratio() { # FILE FAST SLOW: SLOW ns/op ÷ FAST ns/op
 		echo
 		echo "The sidecar pair is not measured: enforcer/sidecar has no BenchmarkSidecarRoundTrip yet."
 	fi
+	if [[ $sidecar == yes ]]; then
+		echo
+		echo "### Where the sidecar's cost goes"
+		echo
+		echo "The same runs split at a bare proxy (an HTTP server forwarding each call with"
+		echo "the sidecar's upstream client and checking nothing, the floor of any sidecar),"
+		echo "and the sidecar in front of a real MCP server, the official Go SDK's (stateless,"
+		echo "JSON responses; no 2k/s pair: that server alone serves about 3,000 calls/s here)."
+		echo "Medians; latencies in µs, throughput in % of the baseline."
+		echo
+		echo "| Pair | added p50 | added p99 | throughput | added p50 at 2k/s | added p99 at 2k/s |"
+		echo "|---|---|---|---|---|---|"
+		echo "| bare proxy vs direct (the HTTP hop) |$(split "$hop" "$hop2k")"
+		echo "| sidecar vs bare proxy (the enforcer's own work) |$(split "$own" "$own2k")"
+		echo "| sidecar vs direct |$(split "$sc" "$sk")"
+		echo "| sidecar vs direct, Go SDK MCP server |$(split "$mcp" "")"
+	fi
 	echo
 	echo "Revocation: ${rev_line:-not measured (needs redis-server)}"
 	echo
@@ -229,8 +275,8 @@ ratio() { # FILE FAST SLOW: SLOW ns/op ÷ FAST ns/op
 	echo
 	echo "| Package | Benchmark | ns/op | B/op | allocs/op | Other metrics |"
 	echo "|---|---|---|---|---|---|"
-	for f in stdio.txt sidecar.txt engine.txt nonce.txt issue.txt; do rows "$f"; done
-	notes=$(for f in stdio.txt sidecar.txt engine.txt nonce.txt issue.txt; do missing "$f"; done)
+	for f in stdio.txt sidecar.txt mcpserver.txt engine.txt nonce.txt issue.txt; do rows "$f"; done
+	notes=$(for f in stdio.txt sidecar.txt mcpserver.txt engine.txt nonce.txt issue.txt; do missing "$f"; done)
 	if [[ -n $notes ]]; then
 		echo
 		echo "Not run or failed:"

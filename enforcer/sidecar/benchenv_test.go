@@ -1,6 +1,8 @@
 package sidecar_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +10,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/identity/dpop"
 )
 
@@ -64,4 +69,57 @@ func (a *benchAgent) proof(tb testing.TB, url string, body []byte) string {
 func benchSidecar(tb testing.TB, fi *fakeIssuer, upstream string) string {
 	tb.Helper()
 	return startSidecarIn(tb, tb.TempDir(), fi, fmt.Sprintf("{url: %q}", upstream+"/mcp"), policyYAML, "")
+}
+
+// sdkUpstream is a real MCP server: the official Go SDK's Streamable HTTP
+// handler (stateless, JSON responses) with an echo tool.
+func sdkUpstream(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	type echoArgs struct {
+		Message string `json:"message"`
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echoes the message."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in echoArgs) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Message}}}, nil, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// bareProxy is the floor of any sidecar: an HTTP server that forwards
+// each POST to upstream with the sidecar's upstream client and copies the
+// response back, checking nothing. It returns the proxy's base URL.
+func bareProxy(tb testing.TB, upstream string) string {
+	tb.Helper()
+	client, closeIdle := sidecar.NewUpstreamClient(upstream)
+	tb.Cleanup(closeIdle)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, upstream, bytes.NewReader(body))
+		if err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+		req.Header.Set("Accept", r.Header.Get("Accept"))
+		resp, err := client.RoundTrip(req)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -131,7 +131,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, body []byte, id
 			up.Header[http.CanonicalHeaderKey(h)] = vs
 		}
 	}
-	resp, err := s.upstream.Do(up) //nolint:gosec // G704: the URL is the operator's upstream.url, never the client's
+	resp, err := s.upstream.RoundTrip(up) //nolint:gosec // G704: the URL is the operator's upstream.url, never the client's
 	if err != nil {
 		s.upstreamFailed(w, r, err)
 		return

@@ -37,9 +37,11 @@ type Options struct {
 	// Registry receives the metrics. Nil means a new registry, served at
 	// /metrics.
 	Registry *prometheus.Registry
-	// Upstream sends requests to the MCP server. Nil means a client with
-	// no overall timeout (streams are long-lived).
-	Upstream *http.Client
+	// Upstream carries requests to the MCP server; redirects are not
+	// followed (a proxy hands them back). Nil means keep-alive HTTP/1.1
+	// (newUpstreamClient) with no overall timeout (streams are
+	// long-lived).
+	Upstream http.RoundTripper
 	// HTTPClient fetches issuer keys and revocation lists. Nil means a
 	// client with a 5 s timeout.
 	HTTPClient *http.Client
@@ -61,7 +63,7 @@ type Server struct {
 	hashes   *hashHistory
 	stores   *stores
 	audit    *audit.Writer
-	upstream *http.Client
+	upstream http.RoundTripper
 	child    *child // the stdio upstream, when upstream.command is set
 	ids      idSeq
 	tls      *tls.Config
@@ -87,12 +89,10 @@ func New(ctx context.Context, cfg *Config, opts Options) (s *Server, err error) 
 	if s.reg == nil {
 		s.reg = prometheus.NewRegistry()
 	}
-	if s.upstream == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		// One upstream host: keep enough idle connections for concurrent
-		// agents instead of the default 2 (which redials under load).
-		tr.MaxIdleConnsPerHost = 64
-		s.upstream = &http.Client{Transport: tr}
+	if s.upstream == nil && cfg.UpstreamURL != "" {
+		var closeIdle func()
+		s.upstream, closeIdle = newUpstreamClient(cfg.UpstreamURL)
+		s.closers = append(s.closers, func() error { closeIdle(); return nil })
 	}
 	hc := opts.HTTPClient // nil: issuerClient, once the bundles are known
 	defer func() {

@@ -1,0 +1,5 @@
+package sidecar
+
+// NewUpstreamClient is the sidecar's upstream client, for the benchmark's
+// bare proxy.
+var NewUpstreamClient = newUpstreamClient
