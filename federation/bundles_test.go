@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,5 +142,75 @@ func TestIssuerKeys(t *testing.T) {
 	}
 	if _, err := keys.Key(context.Background(), "https://issuer-a", "nope"); !errors.Is(err, aat.ErrUnknownKey) {
 		t.Fatalf("unknown kid: %v, want ErrUnknownKey", err)
+	}
+}
+
+// An issuer that rotated its keys: a token naming a key the enforcer's
+// copy of the bundle lacks makes the watcher fetch the bundle before its
+// refresh is due, once for any number of such tokens at a time, and at
+// most once per MinForcedRefresh.
+func TestIssuerKeysRotation(t *testing.T) {
+	a := newCA(t, "a.test")
+	served := a.bundle()
+	if err := served.AddJWTAuthority("issuer-v1", edKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	ep := startEndpoint(t, served, nil)
+	roots := x509.NewCertPool()
+	roots.AddCert(ep.srv.Certificate())
+	w, err := federation.NewWatcher(federation.WatcherConfig{Refresh: time.Hour, Peers: []federation.Peer{{TrustDomain: a.td,
+		BundleEndpointURL: ep.srv.URL, Profile: federation.ProfileWeb, Roots: roots}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := federation.IssuerKeys{Watcher: w, TrustDomain: a.td}
+	if err := w.Refresh(context.Background(), a.td); err == nil {
+		t.Fatal("Refresh before Start: no error")
+	}
+	w.Start(context.Background())
+	t.Cleanup(func() { _ = w.Close() })
+	waitFetched(t, w, a.td)
+	before := ep.hits.Load()
+
+	// The issuer adds its next key.
+	rotated := a.bundle()
+	next := edKey(t)
+	for kid, k := range map[string]crypto.PublicKey{"issuer-v1": served.JWTAuthorities()["issuer-v1"], "issuer-v2": next} {
+		if err := rotated.AddJWTAuthority(kid, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ep.set(rotated, false)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			k, err := keys.Key(context.Background(), "https://issuer-a", "issuer-v2")
+			if err == nil && !next.Equal(k.Public) {
+				err = errors.New("another key")
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("the rotated key: %v", err)
+		}
+	}
+	if n := ep.hits.Load() - before; n != 1 {
+		t.Errorf("20 concurrent lookups of the new key fetched the bundle %d times, want 1", n)
+	}
+	// Within MinForcedRefresh an unknown kid is refused at once, without
+	// a fetch.
+	if _, err := keys.Key(context.Background(), "https://issuer-a", "forged"); !errors.Is(err, aat.ErrUnknownKey) {
+		t.Fatalf("unknown kid: %v, want ErrUnknownKey", err)
+	}
+	if n := ep.hits.Load() - before; n != 1 {
+		t.Errorf("a second unknown kid within %v fetched the bundle again (%d fetches)", federation.MinForcedRefresh, n)
+	}
+	if err := w.Refresh(context.Background(), spiffeid.RequireTrustDomainFromString("other.test")); !errors.Is(err, federation.ErrNoBundle) {
+		t.Errorf("Refresh of a trust domain not federated: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,6 +94,7 @@ type endpoint struct {
 	bundle *spiffebundle.Bundle
 	fail   bool
 	srv    *httptest.Server
+	hits   atomic.Int64 // requests served
 }
 
 func (e *endpoint) GetBundleForTrustDomain(td spiffeid.TrustDomain) (*spiffebundle.Bundle, error) {
@@ -117,6 +119,7 @@ func startEndpoint(t *testing.T, b *spiffebundle.Bundle, cert *tls.Certificate) 
 		t.Fatal(err)
 	}
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.hits.Add(1)
 		e.mu.Lock()
 		fail := e.fail
 		e.mu.Unlock()

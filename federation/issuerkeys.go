@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -10,6 +11,10 @@ import (
 	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
+
+// RefreshWait bounds how long IssuerKeys.Key waits for an early fetch of
+// the bundle when a token names a key it lacks.
+const RefreshWait = 2 * time.Second
 
 // IssuerKeys is an aat.KeySource over the JWT authorities of the bundle
 // an issuer publishes on its bundle endpoint (Publisher), as a Watcher
@@ -23,13 +28,26 @@ type IssuerKeys struct {
 
 var _ aat.KeySource = IssuerKeys{}
 
-// Key returns the JWT authority kid of the fetched bundle.
-func (k IssuerKeys) Key(_ context.Context, _, kid string) (signer.Key, error) {
+// Key returns the JWT authority kid of the fetched bundle. A kid the
+// bundle lacks (the issuer rotated its keys since the last fetch) makes
+// the watcher fetch the bundle again before its refresh is due (at most
+// once per MinForcedRefresh) and looks again, waiting at most
+// RefreshWait.
+func (k IssuerKeys) Key(ctx context.Context, _, kid string) (signer.Key, error) {
 	b := k.Watcher.Fetched(k.TrustDomain)
 	if b == nil {
 		return signer.Key{}, fmt.Errorf("%w: bundle of %s not fetched yet", aat.ErrKeysUnavailable, k.TrustDomain)
 	}
 	pub, ok := b.FindJWTAuthority(kid)
+	if !ok {
+		rctx, cancel := context.WithTimeout(ctx, RefreshWait)
+		err := k.Watcher.Refresh(rctx, k.TrustDomain)
+		cancel()
+		if err == nil {
+			b = k.Watcher.Fetched(k.TrustDomain)
+			pub, ok = b.FindJWTAuthority(kid)
+		}
+	}
 	if !ok {
 		return signer.Key{}, fmt.Errorf("%w: %q not in the bundle of %s", aat.ErrUnknownKey, kid, k.TrustDomain)
 	}

@@ -27,6 +27,17 @@ type peerWatch struct {
 	fetched bool                 // bundle came from the endpoint
 	failed  bool                 // the last fetch failed
 	first   chan struct{}        // closed at the first successful fetch
+
+	// Early fetches (Watcher.Refresh): kick wakes run; started and ended
+	// count fetches; ended is closed and replaced as each one ends;
+	// kicked is when the last early fetch was asked for, wanted the
+	// count of fetches that will have ended once it has.
+	kick    chan struct{}
+	started uint64
+	ends    uint64
+	ended   chan struct{}
+	kicked  time.Time
+	wanted  uint64
 }
 
 var _ federation.BundleWatcher = (*peerWatch)(nil)
@@ -41,6 +52,9 @@ func (p *peerWatch) run(ctx context.Context) {
 	p.log.Info("watching federated bundle", "url", p.peer.BundleEndpointURL, "profile", p.peer.Profile)
 	var last *spiffebundle.Bundle
 	for {
+		p.mu.Lock()
+		p.started++
+		p.mu.Unlock()
 		b, err := p.fetch(ctx, client)
 		switch {
 		case ctx.Err() != nil:
@@ -51,6 +65,7 @@ func (p *peerWatch) run(ctx context.Context) {
 			p.OnUpdate(b)
 			last = b
 		}
+		p.endFetch()
 		var hint time.Duration
 		if last != nil {
 			hint, _ = last.RefreshHint()
@@ -58,11 +73,59 @@ func (p *peerWatch) run(ctx context.Context) {
 		t := time.NewTimer(p.NextRefresh(hint))
 		select {
 		case <-t.C:
+		case <-p.kick:
+			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			return
 		}
 	}
+}
+
+// endFetch counts a fetch as ended and wakes those waiting for it.
+func (p *peerWatch) endFetch() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ends++
+	if p.ended != nil {
+		close(p.ended)
+		p.ended = nil
+	}
+}
+
+// refresh asks run for a fetch now, at most once per MinForcedRefresh,
+// and waits until a fetch started after the request has ended (or the
+// early fetch already asked for, when the last request was too recent).
+// It returns at once when there is nothing to wait for, and ctx's error
+// when ctx ends first.
+func (p *peerWatch) refresh(ctx context.Context, now time.Time) error {
+	p.mu.Lock()
+	if p.kicked.IsZero() || now.Sub(p.kicked) >= MinForcedRefresh {
+		p.kicked = now
+		// The next fetch to start is the one the kick starts (or one
+		// already due); the one in progress may predate the change.
+		p.wanted = p.started + 1
+		select {
+		case p.kick <- struct{}{}:
+		default: // one is already pending
+		}
+	}
+	want := p.wanted
+	for p.ends < want {
+		if p.ended == nil {
+			p.ended = make(chan struct{})
+		}
+		ch := p.ended
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.mu.Lock()
+	}
+	p.mu.Unlock()
+	return nil
 }
 
 // client authenticates the endpoint by its profile: for https_spiffe its

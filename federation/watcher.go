@@ -29,6 +29,10 @@ const (
 	FetchTimeout = 30 * time.Second
 	// MaxBundleSize bounds a fetched bundle.
 	MaxBundleSize = 1 << 20
+	// MinForcedRefresh bounds how often Refresh fetches a bundle before
+	// its refresh is due (tokens with unknown key ids cannot make an
+	// enforcer hammer the endpoint).
+	MinForcedRefresh = 10 * time.Second
 )
 
 // ErrNoBundle means a trust domain is not federated, or is and no bundle
@@ -93,7 +97,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		if p.Profile != ProfileSPIFFE && p.Profile != ProfileWeb {
 			return nil, fmt.Errorf("federation watcher: %s: profile %q", p.TrustDomain, p.Profile)
 		}
-		pw := &peerWatch{peer: p, w: w, log: cfg.Logger.With("trust_domain", p.TrustDomain.Name())}
+		pw := &peerWatch{peer: p, w: w, log: cfg.Logger.With("trust_domain", p.TrustDomain.Name()), kick: make(chan struct{}, 1)}
 		if p.Bootstrap != nil {
 			pw.bundle = p.Bootstrap.Clone()
 		}
@@ -186,6 +190,27 @@ func (w *Watcher) Fetched(td spiffeid.TrustDomain) *spiffebundle.Bundle {
 		return nil
 	}
 	return b.Clone()
+}
+
+// Refresh fetches td's bundle now rather than at its next refresh, and
+// waits for that fetch to end (successful or not) or ctx to be done: an
+// enforcer meeting a key id its copy of the bundle lacks (the issuer
+// rotated its keys) asks for it. Refreshes before the bundle's are due
+// happen at most once per MinForcedRefresh per trust domain; a call within
+// that window waits for the early fetch already asked for, if it has not
+// ended, else returns at once. The watcher must have been started.
+func (w *Watcher) Refresh(ctx context.Context, td spiffeid.TrustDomain) error {
+	pw, ok := w.peers[td]
+	if !ok {
+		return fmt.Errorf("%w %s: not federated", ErrNoBundle, td)
+	}
+	w.mu.Lock()
+	started := w.stopped != nil
+	w.mu.Unlock()
+	if !started {
+		return fmt.Errorf("refresh bundle of %s: the watcher is not started", td)
+	}
+	return pw.refresh(ctx, time.Now())
 }
 
 // WaitFetched waits until each of tds has been fetched once, or ctx is
