@@ -75,6 +75,6 @@ func (c *Cache) Key(pub []byte) (*PublicKey, error) {
 			return k, nil
 		}
 	}
-	bucket[rand.IntN(ways)].Store(k)
+	bucket[rand.IntN(ways)].Store(k) //nolint:gosec // G404: which entry to evict, not a secret
 	return k, nil
 }

@@ -74,7 +74,7 @@ func FuzzVerify(f *testing.F) {
 			sig = sig[:len(sig)-1]
 		}
 		if mode&fuzzLongSig != 0 {
-			sig = append(sig, byte(mode))
+			sig = append(sig, mode)
 		}
 		check(t, c, pub, msg, sig)
 	})
