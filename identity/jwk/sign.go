@@ -12,10 +12,18 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/aip-project/aip/internal/ed25519v"
 )
 
 // ErrBadSignature means a raw JWS signature does not verify.
 var ErrBadSignature = errors.New("signature does not verify")
+
+// ed25519Keys holds the Ed25519 public keys Verify decoded last (a fixed
+// number: see ed25519v.Cache), so that a key used for many signatures, an
+// agent's DPoP key above all, is decoded once. It answers exactly as
+// crypto/ed25519.Verify.
+var ed25519Keys = ed25519v.NewCache(ed25519v.DefaultCacheSize)
 
 // Sign makes the raw JWS signature of signingInput with priv: Ed25519 over
 // the input, or ES256 as r||s (32 bytes each) over its SHA-256. priv may be
@@ -53,7 +61,7 @@ func Verify(pub crypto.PublicKey, alg string, signingInput, sig []byte) error {
 	}
 	switch k := pub.(type) {
 	case ed25519.PublicKey:
-		if !ed25519.Verify(k, signingInput, sig) {
+		if !ed25519Keys.Verify(k, signingInput, sig) {
 			return ErrBadSignature
 		}
 	case *ecdsa.PublicKey:
