@@ -26,7 +26,7 @@ const (
 	SyncEveryRecord
 )
 
-// ErrClosed is returned by Append after Close.
+// ErrClosed is returned by Append and Queue after Close.
 var ErrClosed = errors.New("audit log closed")
 
 // Config configures a Writer. The zero value is usable.
