@@ -11,8 +11,9 @@
 // both.
 //
 // A newline commits a record: the Writer writes each record, newline
-// included, in one write call, so a crash leaves at most one partial last
-// line, which is not part of the chain. Open cuts it off (see Open).
+// included, in one write call (records of concurrent Appends share it), so
+// a crash leaves at most one partial last line, which is not part of the
+// chain. Open cuts it off (see Open).
 //
 // The package never writes a token, key or secret: records hold argument
 // hashes (ArgsDigest) and, only when a policy asks, arguments the caller has

@@ -80,7 +80,7 @@ func (w *Writer) resume(path string) error {
 	if err != nil || !ok {
 		return fmt.Errorf("open audit log %s: %w: last record does not verify", path, ErrCorrupt)
 	}
-	w.seq, w.prev = fields.Seq, fields.Hash
+	w.seq, w.prev, w.done = fields.Seq, fields.Hash, fields.Seq
 	return nil
 }
 
