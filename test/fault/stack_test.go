@@ -116,12 +116,7 @@ func send(c *http.Client, req *http.Request) (int, rpcResponse, http.Header, err
 	if err != nil {
 		return resp.StatusCode, rpcResponse{}, resp.Header, err
 	}
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 {
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b)
 	var out rpcResponse
 	if len(bytes.TrimSpace(b)) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {

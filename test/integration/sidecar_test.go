@@ -227,12 +227,7 @@ func do(t *testing.T, c *http.Client, req *http.Request) (int, rpcResponse) {
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	var out rpcResponse
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 {
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b)
 	_ = json.Unmarshal(b, &out)
 	return resp.StatusCode, out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Bodies the attacks send.
@@ -119,12 +120,7 @@ func (st *stack) send(t *testing.T, r request) answer {
 
 func parseAnswer(status int, b []byte) answer {
 	a := answer{status: status, body: string(b)}
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 { // an SSE stream: its first event
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b) // an SSE stream: its first event
 	var v struct {
 		Error *struct {
 			Code int `json:"code"`
