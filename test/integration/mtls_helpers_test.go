@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
@@ -110,6 +113,31 @@ func verifyAAT(t *testing.T, c *http.Client, issuerURL, raw string) *aat.Claims 
 		t.Fatalf("AAT does not verify: %v", err)
 	}
 	return claims
+}
+
+// checkEchoOnly connects the official MCP Go SDK client, as name, to
+// endpoint over c (the agent SDK) and checks that echo answers msg and
+// that get-sum, outside the agent's capabilities, is refused with -32017.
+func checkEchoOnly(t *testing.T, ctx context.Context, name, endpoint string, c *http.Client, msg string) {
+	t.Helper()
+	session, err := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1.0.0"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: c}, nil)
+	if err != nil {
+		t.Fatalf("connect through %s: %v", endpoint, err)
+	}
+	defer func() { _ = session.Close() }()
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": msg}})
+	if err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	if text, ok := res.Content[0].(*mcp.TextContent); !ok || res.IsError || !strings.Contains(text.Text, msg) {
+		t.Fatalf("echo result %+v", res.Content[0])
+	}
+	_, err = session.CallTool(ctx, &mcp.CallToolParams{Name: "get-sum", Arguments: map[string]any{"a": 1, "b": 2}})
+	var werr *jsonrpc.Error
+	if !errors.As(err, &werr) || werr.Code != -32017 {
+		t.Fatalf("get-sum (not a capability): %v, want -32017", err)
+	}
 }
 
 // refusedHandshake reports whether err is the server's TLS alert: the
