@@ -16,6 +16,7 @@ import (
 
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // The real aip-enforcer (stdio, in front of server-everything) killed
@@ -112,8 +113,7 @@ func startStdioEnforcer(t *testing.T, bins, pol, log string, server []string) *s
 	args := append([]string{"stdio", "--policy", pol, "--audit", log, "--"}, server...)
 	cmd := exec.Command(filepath.Join(bins, "aip-enforcer"), args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stacktest.CaptureStderr(t, cmd) // logged after the cleanup below
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -134,10 +134,6 @@ func startStdioEnforcer(t *testing.T, bins, pol, log string, server []string) *s
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the server too
 		<-e.done
-		if t.Failed() {
-			b := stderr.Bytes()
-			t.Logf("aip-enforcer stderr (last lines):\n%s", b[max(0, len(b)-3000):])
-		}
 	})
 	e.write(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"fault","version":"1"}}}`,
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
@@ -225,17 +221,7 @@ func buildAIP(t *testing.T) string {
 	if dir := os.Getenv("AIP_BIN"); dir != "" {
 		return dir
 	}
-	root, err := env.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/aip", "./cmd/aip-enforcer")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
+	return stacktest.BuildCommands(t, "aip", "aip-enforcer")
 }
 
 // runAIP runs the aip CLI and returns its output and exit code.

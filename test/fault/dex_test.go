@@ -14,6 +14,7 @@ import (
 
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Dex down. The enforcer never calls the IdP: an AAT issued from a Dex ID
@@ -26,14 +27,15 @@ import (
 func TestDexDown(t *testing.T) {
 	dex := env.NewDex(t)
 	mcpURL := env.MCPServerHTTP(t)
-	issuerURL, is, _ := startIssuer(t, dexIDP(dex.Issuer, dex.ClientID)+"token: {default_ttl: 8s}\n", nil)
-	key := registerEngineer(t, is, "reader")
-	enf := startSidecar(t, sidecarConfig{issuer: issuerURL, upstream: mcpURL, extra: "skew: 1s\n"})
+	iss := stacktest.StartIssuer(t, stacktest.IssuerOptions{LocalUser: localUser, Extra: dexIDP(dex.Issuer, dex.ClientID) + "token: {default_ttl: 8s}\n"})
+	issuerURL := iss.URL
+	key := registerEngineer(t, iss.Issuer, "reader")
+	enf := startSidecar(t, stacktest.SidecarOptions{Issuer: issuerURL, Upstream: mcpURL, Extra: "skew: 1s\n"})
 	bob := dex.IDToken(t, env.Bob)
 
 	got := exchange(t, issuerURL, bob, key, nil)
-	if got.status != http.StatusOK {
-		t.Fatalf("exchange with dex up: %d %s %s", got.status, got.Error, got.ErrorDescription)
+	if got.Status != http.StatusOK {
+		t.Fatalf("exchange with dex up: %d %s %s", got.Status, got.Error, got.ErrorDescription)
 	}
 	claims, err := verifyAAT(issuerURL, got.AccessToken, nil)
 	if err != nil {
@@ -65,26 +67,26 @@ func TestDexDown(t *testing.T) {
 
 	t.Run("an ID token signed by a known key is still exchanged", func(t *testing.T) {
 		got := exchange(t, issuerURL, bob, key, nil)
-		if got.status != http.StatusOK {
-			t.Fatalf("exchange of the held ID token with dex down: %d %s %s", got.status, got.Error, got.ErrorDescription)
+		if got.Status != http.StatusOK {
+			t.Fatalf("exchange of the held ID token with dex down: %d %s %s", got.Status, got.Error, got.ErrorDescription)
 		}
 	})
 
 	t.Run("an ID token signed by an unknown key is refused", func(t *testing.T) {
 		got := exchange(t, issuerURL, unknownKeyIDToken(t, dex.Issuer, dex.ClientID), key, nil)
-		if got.status != http.StatusBadRequest || got.Error != oauth.InvalidGrant || got.AccessToken != "" {
+		if got.Status != http.StatusBadRequest || got.Error != oauth.InvalidGrant || got.AccessToken != "" {
 			t.Fatalf("exchange of a token by an unknown key with dex down: %d %q %q; want 400 invalid_grant",
-				got.status, got.Error, got.ErrorDescription)
+				got.Status, got.Error, got.ErrorDescription)
 		}
 	})
 
 	t.Run("an issuer that never reached dex answers 503", func(t *testing.T) {
-		fresh, freshIs, _ := startIssuer(t, dexIDP(dex.Issuer, dex.ClientID), nil)
-		k := registerEngineer(t, freshIs, "reader")
-		got := exchange(t, fresh, bob, k, nil)
-		if got.status != http.StatusServiceUnavailable || got.Error != oauth.TemporarilyUnavailable || got.AccessToken != "" {
+		fresh := stacktest.StartIssuer(t, stacktest.IssuerOptions{LocalUser: localUser, Extra: dexIDP(dex.Issuer, dex.ClientID)})
+		k := registerEngineer(t, fresh.Issuer, "reader")
+		got := exchange(t, fresh.URL, bob, k, nil)
+		if got.Status != http.StatusServiceUnavailable || got.Error != oauth.TemporarilyUnavailable || got.AccessToken != "" {
 			t.Fatalf("exchange at an issuer that cannot discover dex: %d %q %q; want 503 %s",
-				got.status, got.Error, got.ErrorDescription, oauth.TemporarilyUnavailable)
+				got.Status, got.Error, got.ErrorDescription, oauth.TemporarilyUnavailable)
 		}
 	})
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/test/env"
 	"github.com/aip-project/aip/test/issuertest"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // outcome is one call of the load loop.
@@ -35,18 +35,19 @@ type outcome struct {
 func TestRedisKilledUnderLoad(t *testing.T) {
 	rds := env.NewRedis(t)
 	mcpURL := env.MCPServerHTTP(t)
-	issuerURL, is, _ := startIssuer(t, "", nil)
-	key := issuertest.RegisterNativeAgent(t, is, localUser, "coder", "echo")
+	iss := stacktest.StartIssuer(t, stacktest.IssuerOptions{LocalUser: localUser})
+	issuerURL := iss.URL
+	key := issuertest.RegisterNativeAgent(t, iss.Issuer, localUser, "coder", "echo")
 	const prefix = "fault"
-	a := startSidecar(t, sidecarConfig{issuer: issuerURL, upstream: mcpURL, redis: rds.Addr, prefix: prefix})
+	a := startSidecar(t, stacktest.SidecarOptions{Issuer: issuerURL, Upstream: mcpURL, Redis: rds.Addr, RedisPrefix: prefix})
 	// B is reached under A's URL, as behind a load balancer: a proof made
 	// for one is valid at the other, and only the shared nonces stop a
 	// replay across them.
-	b := startSidecar(t, sidecarConfig{issuer: issuerURL, upstream: mcpURL, redis: rds.Addr, prefix: prefix, publicURL: a})
-	rec := &recorder{}
+	b := startSidecar(t, stacktest.SidecarOptions{Issuer: issuerURL, Upstream: mcpURL, Redis: rds.Addr, RedisPrefix: prefix, PublicURL: a})
+	rec := &stacktest.Recorder{}
 	sessions := map[string]*mcpSession{
 		a: openSession(t, agentClient(t, issuerURL, key, rec), a+"/mcp"),
-		b: openSession(t, agentClient(t, issuerURL, key, via{from: a, to: b}), a+"/mcp"),
+		b: openSession(t, agentClient(t, issuerURL, key, stacktest.Via{From: a, To: b}), a+"/mcp"),
 	}
 
 	var (
@@ -91,7 +92,7 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 	}
 
 	waitCalls(40)
-	preHeader, preBody := rec.last()
+	preHeader, preBody := rec.Last()
 	// down is taken before the kill: a call ending while Kill runs may
 	// already see Redis gone, and must not count as "before".
 	down := time.Now()
@@ -182,7 +183,7 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 	}
 
 	t.Run("replay refused after recovery", func(t *testing.T) {
-		h, body := rec.last() // a call A accepted after the recovery
+		h, body := rec.Last() // a call A accepted after the recovery
 		for _, base := range []string{b, a} {
 			status, resp := replay(t, base+"/mcp", h, body)
 			if status != http.StatusUnauthorized || resp.code() != -32009 || resp.Error.Data.TokenError != "replay_detected" {
@@ -235,45 +236,4 @@ func replay(t *testing.T, url string, h http.Header, body []byte) (int, rpcRespo
 		t.Fatal(err)
 	}
 	return status, resp
-}
-
-// recorder is a base transport that keeps the last POST as sent.
-type recorder struct {
-	mu     sync.Mutex
-	header http.Header
-	body   []byte
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPost && req.Body != nil {
-		body, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		r.mu.Lock()
-		r.header, r.body = req.Header.Clone(), body
-		r.mu.Unlock()
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
-func (r *recorder) last() (http.Header, []byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.header.Clone(), bytes.Clone(r.body)
-}
-
-// via sends the requests for the sidecar at from to the one at to.
-type via struct{ from, to string }
-
-func (v via) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host != strings.TrimPrefix(v.from, "http://") {
-		return http.DefaultTransport.RoundTrip(req)
-	}
-	r := req.Clone(req.Context())
-	r.URL.Host = strings.TrimPrefix(v.to, "http://")
-	r.Host = ""
-	return http.DefaultTransport.RoundTrip(r)
 }

@@ -2,7 +2,6 @@ package fault
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"testing"
@@ -10,12 +9,11 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
-	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
-	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // The SPIRE agent restarted under an mTLS stack (issuer and sidecar
@@ -35,19 +33,18 @@ func TestSPIREAgentRestarted(t *testing.T) {
 	s.CreateEntryTTL(t, enforcerID, ttl)
 	s.CreateEntryTTL(t, agentID, ttl)
 
-	srcE, srcA := x509Source(t, s, enforcerID), x509Source(t, s, agentID)
-	issuerURL, is, _ := startIssuer(t, fmt.Sprintf("tls: {spiffe: true, spiffe_id: %q}\nspiffe: {workload_api_addr: %q, trust_domain: %q}\n",
-		issuerID, s.WorkloadAddr, td.Name()), nil)
-	if _, err := is.Registry().Create(context.Background(), registry.Agent{ID: "fault-agent", SPIFFEID: agentID.String(),
+	srcE, srcA := stacktest.X509Source(t, s, enforcerID), stacktest.X509Source(t, s, agentID)
+	iss := stacktest.StartIssuer(t, stacktest.IssuerOptions{LocalUser: localUser, SVID: issuerID, SPIRE: s})
+	issuerURL := iss.URL
+	if _, err := iss.Registry().Create(context.Background(), registry.Agent{ID: "fault-agent", SPIFFEID: agentID.String(),
 		Capabilities: []string{"echo"}, AllowedUsers: []string{localUser}}); err != nil {
 		t.Fatal(err)
 	}
-	probe := mtlsClient(srcA, enforcerID)
-	enf := startSidecar(t, sidecarConfig{issuer: issuerURL, upstream: mcpURL, probe: probe,
-		issuerClient: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+	probe := stacktest.MTLSClient(srcA, enforcerID)
+	enf := startSidecar(t, stacktest.SidecarOptions{Issuer: issuerURL, Upstream: mcpURL, Probe: probe,
+		IssuerClient: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: tlsconfig.TLSClientConfig(srcE, tlsconfig.AuthorizeID(issuerID))}},
-		tls: fmt.Sprintf("tls: {mode: spiffe, workload_api_addr: %q, trust_domains: [%q], id_patterns: [\"spiffe://%s/agent/*\"], spiffe_id: %q}\n",
-			s.WorkloadAddr, td.Name(), td.Name(), enforcerID)})
+		TLS: stacktest.SPIFFETLS(s.WorkloadAddr, enforcerID, "spiffe://"+td.Name()+"/agent/*", td)})
 	tr, err := agent.New(agent.Config{IssuerURL: issuerURL, Audience: audience, X509Source: srcA, LocalUser: localUser,
 		ServerAuthorizer: tlsconfig.AuthorizeOneOf(issuerID, enforcerID)})
 	if err != nil {
@@ -76,7 +73,7 @@ func TestSPIREAgentRestarted(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("SVIDs minted after the restart, by serial: %v; want two each within %v", served, 3*ttl)
 		}
-		if c := serverCert(t, probe, enf); c.NotBefore.After(restart.Add(-time.Second)) {
+		if c := stacktest.ServerCert(t, probe, enf); c.NotBefore.After(restart.Add(-time.Second)) {
 			served["enforcer"][c.SerialNumber.String()] = true
 		}
 		if sv, err := srcA.GetX509SVID(); err == nil && sv.Certificates[0].NotBefore.After(restart.Add(-time.Second)) {
@@ -88,48 +85,4 @@ func TestSPIREAgentRestarted(t *testing.T) {
 	t.Logf("SVIDs minted after the restart: %d for the enforcer, %d for the agent, within %v",
 		len(served["enforcer"]), len(served["agent"]), time.Since(restart).Round(time.Millisecond))
 	call("after rotation")
-}
-
-// x509Source is a Workload API source that serves id's SVID only.
-func x509Source(t *testing.T, s *env.SPIRE, id spiffeid.ID) *workloadapi.X509Source {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(s.WorkloadAddr)),
-		workloadapi.WithDefaultX509SVIDPicker(func(svids []*x509svid.SVID) *x509svid.SVID {
-			for _, sv := range svids {
-				if sv.ID == id {
-					return sv
-				}
-			}
-			return nil
-		}))
-	if err != nil {
-		t.Fatalf("x509 source for %s: %v", id, err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
-	return src
-}
-
-// mtlsClient presents src's SVID and accepts only the server id; each
-// request opens a new connection.
-func mtlsClient(src *workloadapi.X509Source, server spiffeid.ID) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = tlsconfig.MTLSClientConfig(src, src, tlsconfig.AuthorizeID(server))
-	tr.DisableKeepAlives = true
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
-// serverCert returns the certificate base's TLS server presents now.
-func serverCert(t *testing.T, c *http.Client, base string) *x509.Certificate {
-	t.Helper()
-	resp, err := c.Get(base + "/healthz")
-	if err != nil {
-		t.Fatalf("GET %s/healthz: %v", base, err)
-	}
-	_ = resp.Body.Close()
-	if resp.TLS == nil || len(resp.TLS.PeerCertificates) == 0 {
-		t.Fatalf("GET %s/healthz: no TLS peer certificate", base)
-	}
-	return resp.TLS.PeerCertificates[0]
 }

@@ -6,17 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aip-project/aip/enforcer/sidecar"
-	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/config"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 const (
@@ -30,132 +24,13 @@ spec:
 `
 )
 
-// startIssuer runs a real issuer in-process on loopback: a file store
-// and, unless extra (more top-level YAML) has a signer, a local signing
-// key and the local user carol. now is its clock (nil: time.Now). It
-// returns the base URL, the issuer and its audit log's path.
-func startIssuer(t *testing.T, extra string, now func() time.Time) (string, *issuer.Issuer, string) {
+// startSidecar runs `aip-enforcer serve` in-process with the policy and
+// audience above, configured by o, and returns its base URL once it is
+// ready.
+func startSidecar(t *testing.T, o stacktest.SidecarOptions) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	base := "http://" + ln.Addr().String()
-	if strings.Contains(extra, "tls:") {
-		base = "https://" + ln.Addr().String()
-	}
-	auditPath := filepath.Join(dir, "audit.jsonl")
-	yaml := fmt.Sprintf("listen: %q\nissuer_url: %q\naudit: {path: %q}\nstore: {type: file, path: %q}\n",
-		ln.Addr().String(), base, auditPath, filepath.Join(dir, "store"))
-	if !strings.Contains(extra, "signer:") {
-		yaml += fmt.Sprintf("signer: {type: local, key_file: %q}\nlocal_user: {enabled: true, user_id: %s}\n", filepath.Join(dir, "key.pem"), localUser)
-	}
-	cfg, err := config.Parse([]byte(yaml + extra))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatalf("issuer config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{Now: now})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatalf("issuer.New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- is.Server.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("issuer serve: %v", err)
-		}
-		_ = is.Close()
-	})
-	return base, is, auditPath
-}
-
-// sidecarConfig is what differs between the sidecars of the tests.
-type sidecarConfig struct {
-	issuer, upstream string
-	redis, prefix    string // shared stores when redis is set
-	publicURL        string // the URL clients use, when not the listener's
-	extra            string // more top-level YAML
-	// tls is the tls section (default: plain); with it, issuerClient
-	// reaches the issuer and probe the sidecar.
-	tls                 string
-	issuerClient, probe *http.Client
-}
-
-// startSidecar runs `aip-enforcer serve` in-process (plain loopback) and
-// returns its base URL once /readyz answers 200.
-func startSidecar(t *testing.T, c sidecarConfig) string {
-	t.Helper()
-	dir := t.TempDir()
-	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, []byte(policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra := c.extra
-	if c.publicURL != "" {
-		extra += fmt.Sprintf("public_url: %q\n", c.publicURL)
-	}
-	if c.redis != "" {
-		extra += fmt.Sprintf("redis: {addrs: [%q], prefix: %q, timeout: 500ms}\n", c.redis, c.prefix)
-	}
-	base, probe := "http://"+ln.Addr().String(), http.DefaultClient
-	if c.tls == "" {
-		c.tls = "tls: {mode: plain}\n"
-	} else {
-		base, probe = "https://"+ln.Addr().String(), c.probe
-	}
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, "listen: %q\nupstream: {url: %q}\npolicy: {path: %q}\naudit: {path: %q}\naudience: %q\nissuers: [{issuer: %q}]\n%s%s",
-		ln.Addr().String(), c.upstream, pol, filepath.Join(dir, "audit.jsonl"), audience, c.issuer, c.tls, extra))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{HTTPClient: c.issuerClient})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	waitReady(t, probe, base)
-	return base
-}
-
-// waitReady polls base/readyz with c until it answers 200.
-func waitReady(t *testing.T, c *http.Client, base string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := c.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never became ready (last error: %v)", base, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	o.Policy, o.Audience = policy, audience
+	return stacktest.StartSidecar(t, o).URL
 }
 
 // rpcResponse is what the tests read of a JSON-RPC answer.
@@ -241,12 +116,7 @@ func send(c *http.Client, req *http.Request) (int, rpcResponse, http.Header, err
 	if err != nil {
 		return resp.StatusCode, rpcResponse{}, resp.Header, err
 	}
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 {
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b)
 	var out rpcResponse
 	if len(bytes.TrimSpace(b)) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Vault stopped under an issuer signing with transit: token requests get
@@ -22,15 +23,16 @@ import (
 func TestVaultStopped(t *testing.T) {
 	dex := env.Dex(t)
 	v := env.NewVault(t)
-	clock := new(offsetClock)
-	issuerURL, is, auditPath := startIssuer(t, dexIDP(dex.Issuer, dex.ClientID)+
-		fmt.Sprintf("signer: {type: vault, address: %q, token: %q, key: %q}\n", v.Addr, v.Token, v.TransitKey), clock.Now)
-	key := registerEngineer(t, is, "vaulted")
+	clock := new(stacktest.OffsetClock)
+	iss := stacktest.StartIssuer(t, stacktest.IssuerOptions{Extra: dexIDP(dex.Issuer, dex.ClientID), Now: clock.Now,
+		Signer: fmt.Sprintf("{type: vault, address: %q, token: %q, key: %q}", v.Addr, v.Token, v.TransitKey)})
+	issuerURL, auditPath := iss.URL, iss.AuditPath
+	key := registerEngineer(t, iss.Issuer, "vaulted")
 	bob := dex.IDToken(t, env.Bob)
 
 	got := exchange(t, issuerURL, bob, key, clock.Now)
-	if got.status != http.StatusOK {
-		t.Fatalf("exchange with vault up: %d %s %s", got.status, got.Error, got.ErrorDescription)
+	if got.Status != http.StatusOK {
+		t.Fatalf("exchange with vault up: %d %s %s", got.Status, got.Error, got.ErrorDescription)
 	}
 	if _, err := verifyAAT(issuerURL, got.AccessToken, clock.Now); err != nil {
 		t.Fatalf("AAT signed in vault does not verify: %v", err)
@@ -40,9 +42,9 @@ func TestVaultStopped(t *testing.T) {
 	t.Run("vault down: 503, nothing signed", func(t *testing.T) {
 		for range 3 {
 			got := exchange(t, issuerURL, bob, key, clock.Now)
-			if got.status != http.StatusServiceUnavailable || got.Error != oauth.TemporarilyUnavailable || got.AccessToken != "" {
+			if got.Status != http.StatusServiceUnavailable || got.Error != oauth.TemporarilyUnavailable || got.AccessToken != "" {
 				t.Fatalf("exchange with vault down: %d %q %q token=%v; want 503 %s and no token",
-					got.status, got.Error, got.ErrorDescription, got.AccessToken != "", oauth.TemporarilyUnavailable)
+					got.Status, got.Error, got.ErrorDescription, got.AccessToken != "", oauth.TemporarilyUnavailable)
 			}
 		}
 		if status := getStatus(t, issuerURL+"/readyz"); status != http.StatusServiceUnavailable {
@@ -73,20 +75,20 @@ func TestVaultStopped(t *testing.T) {
 		// start, so both outcomes are accepted, each checked.
 		got := exchange(t, issuerURL, bob, key, clock.Now)
 		switch {
-		case got.status == http.StatusOK:
+		case got.Status == http.StatusOK:
 			if _, err := verifyAAT(issuerURL, got.AccessToken, clock.Now); err != nil {
 				t.Fatalf("token issued right after vault came back does not verify: %v", err)
 			}
 			t.Log("right after vault came back: issued (the key cache had expired)")
-		case got.status == http.StatusInternalServerError && got.Error == oauth.ServerError && got.AccessToken == "":
+		case got.Status == http.StatusInternalServerError && got.Error == oauth.ServerError && got.AccessToken == "":
 			t.Logf("right after vault came back: 500 %s (vault signed with a key the issuer has not published)", got.Error)
 		default:
-			t.Fatalf("right after vault came back: %d %q %q", got.status, got.Error, got.ErrorDescription)
+			t.Fatalf("right after vault came back: %d %q %q", got.Status, got.Error, got.ErrorDescription)
 		}
-		clock.advance(61 * time.Second) // past the key cache's TTL
+		clock.Advance(61 * time.Second) // past the key cache's TTL
 		got = exchange(t, issuerURL, bob, key, clock.Now)
-		if got.status != http.StatusOK {
-			t.Fatalf("exchange once the key was read again: %d %s %s", got.status, got.Error, got.ErrorDescription)
+		if got.Status != http.StatusOK {
+			t.Fatalf("exchange once the key was read again: %d %s %s", got.Status, got.Error, got.ErrorDescription)
 		}
 		if _, err := verifyAAT(issuerURL, got.AccessToken, clock.Now); err != nil {
 			t.Fatalf("AAT signed after vault came back does not verify against the JWKS: %v", err)

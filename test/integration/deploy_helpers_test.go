@@ -1,25 +1,18 @@
 package integration
 
 import (
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // buildCommands builds aip, aip-issuer and aip-enforcer from this tree into
 // a temporary directory and returns it.
 func buildCommands(t *testing.T) string {
 	t.Helper()
-	repo := repoDir(t)
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/aip", "./cmd/aip-issuer", "./cmd/aip-enforcer")
-	cmd.Dir = repo
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the commands: %v\n%s", err, out)
-	}
-	return dir
+	return stacktest.BuildCommands(t, "aip", "aip-issuer", "aip-enforcer")
 }
 
 func repoDir(t *testing.T) string {

@@ -1,12 +1,8 @@
 package integration
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,11 +11,10 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
-	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/federation"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // fedDomains are three real SPIRE trust domains: A (the issuer and the
@@ -64,104 +59,20 @@ func (d fedDomains) bPeer(t *testing.T) string {
 // endpoint URL.
 func startFedIssuer(t *testing.T, d fedDomains) (string, string, *issuer.Issuer) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	base := "https://" + ln.Addr().String()
-	cfg, err := config.Parse(fmt.Appendf(nil, `listen: %q
-issuer_url: %q
-tls: {spiffe: true, spiffe_id: %q}
-spiffe: {workload_api_addr: %q, trust_domain: %q}
-audit: {path: %q}
-signer: {type: local, key_file: %q}
-store: {type: file, path: %q}
-local_user: {enabled: true, user_id: %s}
-federation:
-  bundle_endpoint: {listen: %q, profile: https_spiffe, refresh_hint: 2s}
-  federates_with: [%s]
-`, ln.Addr().String(), base, d.issuer, d.a.WorkloadAddr, d.a.TrustDomain.Name(), filepath.Join(dir, "audit.jsonl"),
-		filepath.Join(dir, "key.pem"), filepath.Join(dir, "store"), sidecarUser, bln.Addr().String(), d.bPeer(t)))
-	if err != nil {
-		t.Fatalf("issuer config: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{})
-	if err != nil {
-		cancel()
-		t.Fatalf("issuer.New: %v", err)
-	}
-	done := make(chan error, 2)
-	go func() { done <- is.Server.Serve(ctx, ln) }()
-	go func() { done <- is.ServeBundleEndpoint(ctx, bln) }()
-	t.Cleanup(func() {
-		cancel()
-		for range 2 {
-			if err := <-done; err != nil {
-				t.Errorf("issuer serve: %v", err)
-			}
-		}
-		_ = is.Close()
-	})
-	return base, "https://" + bln.Addr().String(), is
+	is := stacktest.StartIssuer(t, stacktest.IssuerOptions{LocalUser: sidecarUser, SVID: d.issuer, SPIRE: d.a, FederatesWith: d.bPeer(t)})
+	return is.URL, is.BundleURL, is.Issuer
 }
 
 // startFedSidecar runs an enforcer of domain A serving own's SVID in
 // front of upstream, admitting agents of A and B; issuers and federation
-// are its YAML (flow style); issuerClient nil: the sidecar's own.
-func startFedSidecar(t *testing.T, d fedDomains, own spiffeid.ID, issuers, federatesWith string, issuerClient *http.Client, upstream string) string {
+// are its YAML (flow style); issuerClient nil: the sidecar's own. It is
+// ready once it answers probe.
+func startFedSidecar(t *testing.T, d fedDomains, own spiffeid.ID, issuers, federatesWith string, issuerClient, probe *http.Client, upstream string) string {
 	t.Helper()
-	dir := t.TempDir()
-	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, []byte(sidecarPolicy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, `listen: %q
-upstream: {url: %q}
-policy: {path: %q}
-audit: {path: %q}
-audience: %q
-issuers: [%s]
-tls:
-  mode: spiffe
-  workload_api_addr: %q
-  trust_domains: [%s, %s]
-  id_patterns: ["spiffe://*/agent/*"]
-  spiffe_id: %q
-federation:
-  federates_with: [%s]
-`, ln.Addr().String(), upstream, pol, filepath.Join(dir, "audit.jsonl"), sidecarAudience, issuers,
-		d.a.WorkloadAddr, d.a.TrustDomain.Name(), d.b.TrustDomain.Name(), own, federatesWith))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{HTTPClient: issuerClient})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	return "https://" + ln.Addr().String()
+	return stacktest.StartSidecar(t, stacktest.SidecarOptions{Issuers: issuers, Upstream: upstream, Policy: sidecarPolicy,
+		Audience: sidecarAudience, IssuerClient: issuerClient, Probe: probe,
+		TLS:   stacktest.SPIFFETLS(d.a.WorkloadAddr, own, "spiffe://*/agent/*", d.a.TrustDomain, d.b.TrustDomain),
+		Extra: fmt.Sprintf("federation:\n  federates_with: [%s]\n", federatesWith)}).URL
 }
 
 // outsiderClient presents src's SVID (of an unfederated domain) and checks

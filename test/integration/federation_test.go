@@ -2,15 +2,11 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/federation"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
@@ -22,6 +18,7 @@ import (
 	"github.com/aip-project/aip/issuer/token"
 	"github.com/aip-project/aip/test/env"
 	"github.com/aip-project/aip/test/issuertest"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Two real SPIRE trust domains federated with each other: an agent of B
@@ -38,13 +35,13 @@ func TestFederation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srcB := x509Source(t, d.b, d.agentB)
-	srcC := x509Source(t, d.c, d.agentC)
-	srcE := x509Source(t, d.a, d.enforcer)
+	srcB := stacktest.X509Source(t, d.b, d.agentB)
+	srcC := stacktest.X509Source(t, d.c, d.agentC)
+	srcE := stacktest.X509Source(t, d.a, d.enforcer)
 	issuerClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: tlsconfig.TLSClientConfig(srcE, tlsconfig.AuthorizeID(d.issuer))}}
 
-	enf := startFedSidecar(t, d, d.enforcer, `{issuer: "`+issuerURL+`"}`, d.bPeer(t), issuerClient, mcpURL)
+	enf := startFedSidecar(t, d, d.enforcer, `{issuer: "`+issuerURL+`"}`, d.bPeer(t), issuerClient, stacktest.MTLSClient(srcB, d.enforcer), mcpURL)
 	// The second enforcer trusts issuer A by the bundle A serves (its AAT
 	// keys as JWT authorities), authenticated with A's Workload API bundle.
 	aPeer := `{trust_domain: ` + d.a.TrustDomain.Name() + `, bundle_endpoint_url: "` + bundleURL +
@@ -52,15 +49,13 @@ func TestFederation(t *testing.T) {
 	// It reaches the issuer (revocations) with its own client, checking
 	// the issuer's SVID against its bundles.
 	enfByBundle := startFedSidecar(t, d, d.enforcerByBundle, `{issuer: "`+issuerURL+`", bundle_trust_domain: `+d.a.TrustDomain.Name()+
-		`, spiffe_id: "`+d.issuer.String()+`"}`, aPeer+", "+d.bPeer(t), nil, mcpURL)
-	waitReady(t, mtlsClient(srcB, d.enforcer), enf)
-	waitReady(t, mtlsClient(srcB, d.enforcerByBundle), enfByBundle)
+		`, spiffe_id: "`+d.issuer.String()+`"}`, aPeer+", "+d.bPeer(t), nil, stacktest.MTLSClient(srcB, d.enforcerByBundle), mcpURL)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
 	t.Run("agent of B gets an AAT from issuer A over mTLS", func(t *testing.T) {
-		status, body := exchangeMTLS(t, mtlsClient(srcB, d.issuer), issuerURL)
+		status, body := exchangeMTLS(t, stacktest.MTLSClient(srcB, d.issuer), issuerURL)
 		if status != http.StatusOK {
 			t.Fatalf("token for B's agent: %d %v", status, body)
 		}
@@ -110,29 +105,12 @@ func TestFederation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			session, err := mcp.NewClient(&mcp.Implementation{Name: "fed-b", Version: "1.0.0"}, nil).Connect(ctx,
-				&mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: tr.Client()}, nil)
-			if err != nil {
-				t.Fatalf("connect through the enforcer: %v", err)
-			}
-			defer func() { _ = session.Close() }()
-			res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "from b"}})
-			if err != nil {
-				t.Fatalf("echo: %v", err)
-			}
-			if text, ok := res.Content[0].(*mcp.TextContent); !ok || res.IsError || !strings.Contains(text.Text, "from b") {
-				t.Fatalf("echo result %+v", res.Content[0])
-			}
-			_, err = session.CallTool(ctx, &mcp.CallToolParams{Name: "get-sum", Arguments: map[string]any{"a": 1, "b": 2}})
-			var werr *jsonrpc.Error
-			if !errors.As(err, &werr) || werr.Code != -32017 {
-				t.Fatalf("get-sum (not a capability): %v, want -32017", err)
-			}
+			checkEchoOnly(t, ctx, "fed-b", base+"/mcp", tr.Client(), "from b")
 		})
 	}
 
 	t.Run("issuer A's bundle endpoint serves its AAT keys", func(t *testing.T) {
-		srcI := x509Source(t, d.a, d.issuer)
+		srcI := stacktest.X509Source(t, d.a, d.issuer)
 		b, err := federation.FetchBundle(ctx, d.a.TrustDomain, bundleURL, federation.WithSPIFFEAuth(srcI, d.issuer))
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +146,7 @@ func TestFederation(t *testing.T) {
 	t.Run("an AAT from an issuer not in the list gets issuer_untrusted", func(t *testing.T) {
 		otherURL, other := issuertest.Start(t, issuertest.Options{LocalUser: sidecarUser})
 		key := issuertest.RegisterNativeAgent(t, other, sidecarUser, "stranger", "echo")
-		rec := &bearerRecorder{base: mtlsClient(srcB, d.enforcer, d.enforcerByBundle).Transport}
+		rec := &bearerRecorder{base: stacktest.MTLSClient(srcB, d.enforcer, d.enforcerByBundle).Transport}
 		for _, base := range []string{enf, enfByBundle} {
 			tr, err := agent.New(agent.Config{IssuerURL: otherURL, Audience: sidecarAudience, Key: key,
 				LocalUser: sidecarUser, Base: rec, HTTPClient: &http.Client{Timeout: 10 * time.Second}})
@@ -186,7 +164,7 @@ func TestFederation(t *testing.T) {
 			}
 			req.Header.Set("Authorization", "Bearer "+rec.token)
 			req.Header.Set("Content-Type", "application/json")
-			vresp, err := mtlsClient(srcB, d.enforcer, d.enforcerByBundle).Do(req)
+			vresp, err := stacktest.MTLSClient(srcB, d.enforcer, d.enforcerByBundle).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,17 +184,7 @@ func exchangeJWTSVID(t *testing.T, bundles x509bundle.Source, d fedDomains, issu
 	t.Helper()
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: tlsconfig.TLSClientConfig(bundles, tlsconfig.AuthorizeID(d.issuer)), DisableKeepAlives: true}}
-	f := url.Values{
-		"grant_type":         {token.GrantTypeTokenExchange},
-		"subject_token":      {sidecarUser},
-		"subject_token_type": {token.TokenTypeLocalUser},
-		"actor_token":        {svid},
-		"actor_token_type":   {token.TokenTypeJWT},
-		"audience":           {sidecarAudience},
-	}
-	resp, err := c.Post(issuerURL+"/v1/token", "application/x-www-form-urlencoded", strings.NewReader(f.Encode()))
-	if err != nil {
-		t.Fatalf("token request: %v", err)
-	}
-	return decodeJSON(t, resp)
+	a := stacktest.Exchange(t, c, issuerURL, stacktest.TokenRequest{SubjectToken: sidecarUser, SubjectTokenType: token.TokenTypeLocalUser,
+		ActorToken: svid, ActorTokenType: token.TokenTypeJWT, Audience: sidecarAudience})
+	return a.Status, a.Body
 }

@@ -2,14 +2,11 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
@@ -17,6 +14,7 @@ import (
 	"github.com/aip-project/aip/identity/agent"
 	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // The issuer serves HTTPS with its own X509-SVID; agents authenticate with
@@ -28,14 +26,14 @@ func TestMTLSIssuer(t *testing.T) {
 		s.CreateEntry(t, id)
 	}
 	issuerURL, _ := startMTLSIssuer(t, s, ids)
-	admin := mtlsClient(x509Source(t, s, ids.admin), ids.issuer)
-	srcA := x509Source(t, s, ids.agentA)
-	agentA := mtlsClient(srcA, ids.issuer)
-	ghost := mtlsClient(x509Source(t, s, ids.ghost), ids.issuer)
+	admin := stacktest.MTLSClient(stacktest.X509Source(t, s, ids.admin), ids.issuer)
+	srcA := stacktest.X509Source(t, s, ids.agentA)
+	agentA := stacktest.MTLSClient(srcA, ids.issuer)
+	ghost := stacktest.MTLSClient(stacktest.X509Source(t, s, ids.ghost), ids.issuer)
 
 	t.Run("serves its own SVID", func(t *testing.T) {
 		// The other SVIDs this process holds must not be served.
-		if id, err := x509svid.IDFromCert(serverCert(t, agentA, issuerURL)); err != nil || id != ids.issuer {
+		if id, err := x509svid.IDFromCert(stacktest.ServerCert(t, agentA, issuerURL)); err != nil || id != ids.issuer {
 			t.Fatalf("issuer certificate id = %v (%v), want %s", id, err, ids.issuer)
 		}
 	})
@@ -104,12 +102,11 @@ func TestMTLSSidecar(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srcE := x509Source(t, s, ids.enforcer)
+	srcE := stacktest.X509Source(t, s, ids.enforcer)
 	issuerClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: tlsconfig.TLSClientConfig(srcE, tlsconfig.AuthorizeID(ids.issuer))}}
-	enf := startMTLSSidecar(t, s, ids.enforcer, issuerURL, issuerClient, mcpURL)
-	srcA, srcB := x509Source(t, s, ids.agentA), x509Source(t, s, ids.agentB)
-	waitReady(t, mtlsClient(srcA, ids.enforcer), enf)
+	srcA, srcB := stacktest.X509Source(t, s, ids.agentA), stacktest.X509Source(t, s, ids.agentB)
+	enf := startMTLSSidecar(t, s, ids.enforcer, issuerURL, issuerClient, stacktest.MTLSClient(srcA, ids.enforcer), mcpURL)
 
 	servers := tlsconfig.AuthorizeOneOf(ids.issuer, ids.enforcer)
 	trA, err := agent.New(agent.Config{IssuerURL: issuerURL, Audience: sidecarAudience, X509Source: srcA,
@@ -121,31 +118,14 @@ func TestMTLSSidecar(t *testing.T) {
 	defer cancel()
 
 	t.Run("agent A calls echo", func(t *testing.T) {
-		session, err := mcp.NewClient(&mcp.Implementation{Name: "mtls-a", Version: "1.0.0"}, nil).Connect(ctx,
-			&mcp.StreamableClientTransport{Endpoint: enf + "/mcp", HTTPClient: trA.Client()}, nil)
-		if err != nil {
-			t.Fatalf("connect through the sidecar: %v", err)
-		}
-		defer func() { _ = session.Close() }()
-		res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "over mtls"}})
-		if err != nil {
-			t.Fatalf("echo: %v", err)
-		}
-		if text, ok := res.Content[0].(*mcp.TextContent); !ok || res.IsError || !strings.Contains(text.Text, "over mtls") {
-			t.Fatalf("echo result %+v", res.Content[0])
-		}
-		_, err = session.CallTool(ctx, &mcp.CallToolParams{Name: "get-sum", Arguments: map[string]any{"a": 1, "b": 2}})
-		var werr *jsonrpc.Error
-		if !errors.As(err, &werr) || werr.Code != -32017 {
-			t.Fatalf("get-sum (not a capability): %v, want -32017", err)
-		}
+		checkEchoOnly(t, ctx, "mtls-a", enf+"/mcp", trA.Client(), "over mtls")
 	})
 
 	t.Run("the token is bound to agent A's certificate", func(t *testing.T) {
 		// The SDK's own token: what it sends on every call.
-		rec := &bearerRecorder{base: mtlsClient(srcA, ids.issuer, ids.enforcer).Transport}
+		rec := &bearerRecorder{base: stacktest.MTLSClient(srcA, ids.issuer, ids.enforcer).Transport}
 		tr, err := agent.New(agent.Config{IssuerURL: issuerURL, Audience: sidecarAudience, X509Source: srcA,
-			LocalUser: sidecarUser, Base: rec, HTTPClient: mtlsClient(srcA, ids.issuer)})
+			LocalUser: sidecarUser, Base: rec, HTTPClient: stacktest.MTLSClient(srcA, ids.issuer)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,8 +142,8 @@ func TestMTLSSidecar(t *testing.T) {
 		// Everything A has (its token, fetched over A's own mTLS, and a
 		// fresh DPoP proof by A's key on each call) but B's connection.
 		stolen, err := agent.New(agent.Config{IssuerURL: issuerURL, Audience: sidecarAudience, X509Source: srcA,
-			LocalUser: sidecarUser, HTTPClient: mtlsClient(srcA, ids.issuer),
-			Base: mtlsClient(srcB, ids.enforcer).Transport})
+			LocalUser: sidecarUser, HTTPClient: stacktest.MTLSClient(srcA, ids.issuer),
+			Base: stacktest.MTLSClient(srcB, ids.enforcer).Transport})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,14 +164,14 @@ func TestMTLSSidecar(t *testing.T) {
 	})
 
 	t.Run("agent A's SVID without a token is -32015 AAT required", func(t *testing.T) {
-		status, resp := rpc(t, mtlsClient(srcA, ids.enforcer), enf+"/mcp", "")
+		status, resp := rpc(t, stacktest.MTLSClient(srcA, ids.enforcer), enf+"/mcp", "")
 		if status != http.StatusUnauthorized || resp.Error.Code != -32015 {
 			t.Fatalf("SVID, no token: %d %+v, want 401 -32015", status, resp.Error)
 		}
 	})
 
 	t.Run("an ID outside id_patterns is refused at the handshake", func(t *testing.T) {
-		_, err := mtlsClient(x509Source(t, s, ids.outsider), ids.enforcer).Get(enf + "/healthz")
+		_, err := stacktest.MTLSClient(stacktest.X509Source(t, s, ids.outsider), ids.enforcer).Get(enf + "/healthz")
 		if !refusedHandshake(err) {
 			t.Fatalf("outsider: %v, want a TLS alert from the server", err)
 		}
@@ -222,18 +202,17 @@ func TestMTLSSidecarSVIDRotation(t *testing.T) {
 		Capabilities: []string{"echo"}, AllowedUsers: []string{sidecarUser}}); err != nil {
 		t.Fatal(err)
 	}
-	srcA := x509Source(t, s, ids.agentA)
-	issuerClient := mtlsClient(srcA, ids.issuer)
-	enf := startMTLSSidecar(t, s, rotating, issuerURL, issuerClient, mcpURL)
-	probe := mtlsClient(srcA, rotating)
-	waitReady(t, probe, enf)
+	srcA := stacktest.X509Source(t, s, ids.agentA)
+	issuerClient := stacktest.MTLSClient(srcA, ids.issuer)
+	probe := stacktest.MTLSClient(srcA, rotating)
+	enf := startMTLSSidecar(t, s, rotating, issuerURL, issuerClient, probe, mcpURL)
 	tr, err := agent.New(agent.Config{IssuerURL: issuerURL, Audience: sidecarAudience, X509Source: srcA,
 		LocalUser: sidecarUser, ServerAuthorizer: tlsconfig.AuthorizeOneOf(ids.issuer, rotating)})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	first := serverCert(t, probe, enf)
+	first := stacktest.ServerCert(t, probe, enf)
 	if life := first.NotAfter.Sub(first.NotBefore); life > 20*time.Second {
 		t.Fatalf("the entry's SVID lives %v: the 10s x509 TTL was not applied", life)
 	}
@@ -243,7 +222,7 @@ func TestMTLSSidecarSVIDRotation(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		cert := serverCert(t, probe, enf) // a new connection each time
+		cert := stacktest.ServerCert(t, probe, enf) // a new connection each time
 		if id, err := x509svid.IDFromCert(cert); err != nil || id != rotating {
 			t.Fatalf("served certificate id = %v (%v), want %s", id, err, rotating)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // End to end: the real issuer (Redis store), two `aip-enforcer serve`
@@ -25,7 +26,7 @@ func TestSidecarEndToEnd(t *testing.T) {
 	rds := env.Redis(t)
 	mcpURL := env.MCPServerHTTP(t)
 	const prefix = "aipsidecar"
-	clock := new(offsetClock)
+	clock := new(stacktest.OffsetClock)
 	issuerURL, is := startSidecarIssuer(t, clock)
 	key := registerNativeAgent(t, is, "coder", "echo")
 	a := startSidecar(t, issuerURL, mcpURL, rds.Addr, prefix, "")
@@ -35,7 +36,7 @@ func TestSidecarEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rec := &recorder{}
+	rec := &stacktest.Recorder{}
 	tr := agentTransport(t, issuerURL, sidecarAudience, key, rec, nil)
 	client := mcp.NewClient(&mcp.Implementation{Name: "coder", Version: "1.0.0"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: a + "/mcp", HTTPClient: tr.Client()}, nil)
@@ -66,7 +67,7 @@ func TestSidecarEndToEnd(t *testing.T) {
 		if _, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "once"}}); err != nil {
 			t.Fatal(err)
 		}
-		h, body := rec.last()
+		h, body := rec.Last()
 		// The same bytes, token and proof, to B and then to A.
 		for _, base := range []string{b, a} {
 			status, resp := post(t, base+"/mcp", h, body)
@@ -77,8 +78,8 @@ func TestSidecarEndToEnd(t *testing.T) {
 	})
 
 	t.Run("expired token", func(t *testing.T) {
-		clock.off.Store(int64(-time.Hour))
-		defer clock.off.Store(0)
+		clock.Set(-time.Hour)
+		defer clock.Set(0)
 		// An agent whose clock agrees with the issuer's, an hour behind.
 		old := agentTransport(t, issuerURL, sidecarAudience, key, nil, clock.Now)
 		status, resp := rpc(t, old.Client(), a+"/mcp", "echo")
@@ -99,7 +100,7 @@ func TestSidecarEndToEnd(t *testing.T) {
 		// Both are called at A's URL; B's client goes to B (see startSidecar).
 		clients := map[string]*http.Client{
 			a: agentTransport(t, issuerURL, sidecarAudience, key, nil, nil).Client(),
-			b: agentTransport(t, issuerURL, sidecarAudience, key, via{from: a, to: b}, nil).Client(),
+			b: agentTransport(t, issuerURL, sidecarAudience, key, stacktest.Via{From: a, To: b}, nil).Client(),
 		}
 		for _, base := range []string{a, b} {
 			if status, resp := rpc(t, clients[base], a+"/mcp", ""); status != http.StatusOK {
@@ -136,7 +137,7 @@ func TestSidecarRedisOutage(t *testing.T) {
 	rds := env.Redis(t)
 	mcpURL := env.MCPServerHTTP(t)
 	const prefix = "aipoutage"
-	clock := new(offsetClock)
+	clock := new(stacktest.OffsetClock)
 	issuerURL, is := startSidecarIssuer(t, clock)
 	key := registerNativeAgent(t, is, "coder", "echo")
 	a := startSidecar(t, issuerURL, mcpURL, rds.Addr, prefix, "")
@@ -226,12 +227,7 @@ func do(t *testing.T, c *http.Client, req *http.Request) (int, rpcResponse) {
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	var out rpcResponse
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 {
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b)
 	_ = json.Unmarshal(b, &out)
 	return resp.StatusCode, out
 }

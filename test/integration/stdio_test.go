@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aip-project/aip/test/env"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 const fakeAWSKey = "AKIAZ7QXW3JH5NB2LMKD"
@@ -76,17 +77,7 @@ func newStdioFixture(t *testing.T, bin string) stdioFixture {
 
 func buildEnforcer(t *testing.T) string {
 	t.Helper()
-	repo, err := env.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "aip-enforcer")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/aip-enforcer")
-	cmd.Dir = repo
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build aip-enforcer: %v\n%s", err, out)
-	}
-	return bin
+	return filepath.Join(stacktest.BuildCommands(t, "aip-enforcer"), "aip-enforcer")
 }
 
 // connect starts the enforcer with extra flags in front of the filesystem
@@ -96,13 +87,7 @@ func (f stdioFixture) connect(t *testing.T, ctx context.Context, flags ...string
 	args := append([]string{"stdio", "--policy", f.policy}, flags...)
 	args = append(append(args, "--"), f.server...)
 	cmd := exec.Command(f.bin, args...)
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("aip-enforcer stderr:\n%s", stderr.String())
-		}
-	})
+	stacktest.CaptureStderr(t, cmd) // logged after the session is closed
 	client := mcp.NewClient(&mcp.Implementation{Name: "aip-stdio-e2e", Version: "0"}, nil)
 	session, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, nil)
 	if err != nil {

@@ -68,23 +68,42 @@ local_user: {enabled: true, user_id: %s}
 		_ = ln.Close()
 		t.Fatalf("issuer config: %v", err)
 	}
+	return base, Run(t, cfg, issuer.Options{Now: o.Now}, ln, nil)
+}
+
+// Run builds the issuer for cfg with opts and serves its API on ln, and
+// its federation bundle endpoint on bundle unless that is nil, until t
+// ends. It does not wait for anything: the listeners already accept.
+func Run(t testing.TB, cfg *config.Config, opts issuer.Options, ln, bundle net.Listener) *issuer.Issuer {
+	t.Helper()
+	listeners := []net.Listener{ln}
+	if bundle != nil {
+		listeners = append(listeners, bundle)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	is, err := issuer.New(ctx, cfg, issuer.Options{Now: o.Now})
+	is, err := issuer.New(ctx, cfg, opts)
 	if err != nil {
 		cancel()
-		_ = ln.Close()
+		for _, l := range listeners {
+			_ = l.Close()
+		}
 		t.Fatalf("issuer.New: %v", err)
 	}
-	done := make(chan error, 1)
+	done := make(chan error, len(listeners))
 	go func() { done <- is.Server.Serve(ctx, ln) }()
+	if bundle != nil {
+		go func() { done <- is.ServeBundleEndpoint(ctx, bundle) }()
+	}
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("issuer serve: %v", err)
+		for range listeners {
+			if err := <-done; err != nil {
+				t.Errorf("issuer serve: %v", err)
+			}
 		}
 		_ = is.Close()
 	})
-	return base, is
+	return is
 }
 
 // RegisterNativeAgent registers agent id with a fresh Ed25519 key, the

@@ -1,20 +1,18 @@
 package security
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
-	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Bodies the attacks send.
@@ -122,12 +120,7 @@ func (st *stack) send(t *testing.T, r request) answer {
 
 func parseAnswer(status int, b []byte) answer {
 	a := answer{status: status, body: string(b)}
-	if i := bytes.Index(b, []byte("data: ")); i >= 0 { // an SSE stream: its first event
-		b = b[i+len("data: "):]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[:j]
-		}
-	}
+	b = stacktest.JSONRPCMessage(b) // an SSE stream: its first event
 	var v struct {
 		Error *struct {
 			Code int `json:"code"`
@@ -200,27 +193,4 @@ func (st *stack) expectAllowed(t *testing.T, r request) {
 	if st.upstream.Load() == up {
 		t.Fatal("control call answered without reaching the MCP server")
 	}
-}
-
-func readRecords(t *testing.T, path string) []audit.Record {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	var out []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r audit.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("audit record: %v", err)
-		}
-		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

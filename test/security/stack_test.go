@@ -2,7 +2,6 @@ package security
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,16 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
-	"github.com/aip-project/aip/enforcer/sidecar"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/registry"
 	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/test/env"
 	"github.com/aip-project/aip/test/issuertest"
+	"github.com/aip-project/aip/test/stacktest"
 )
 
 // Limits of the sidecar under attack.
@@ -118,73 +114,16 @@ func (st *stack) startSidecar(t *testing.T, upstream, redisAddr, prefix string) 
 	if err := os.Symlink(filepath.Join(st.dir, "secret"), filepath.Join(st.dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, fmt.Appendf(nil, policyYAML, filepath.Join(st.dir, "secret")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.auditPath = filepath.Join(dir, "audit.jsonl")
-	cfg, err := sidecar.Parse(fmt.Appendf(nil, `listen: %q
-upstream: {url: %q}
-policy: {path: %q}
-audit: {path: %q}
-audience: %q
-issuers: [{issuer: %q}]
-tls: {mode: plain}
-max_body_bytes: %d
-read_timeout: %s
-redis: {addrs: [%q], prefix: %q, timeout: 500ms}
-`, ln.Addr().String(), upstream, pol, st.auditPath, audience, st.issuerURL, maxBodyBytes, readTimeout, redisAddr, prefix))
-	if err != nil {
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sidecar.New(ctx, cfg, sidecar.Options{})
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar serve: %v", err)
-		}
-		_ = srv.Close()
-	})
-	st.sidecar = "http://" + ln.Addr().String()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(st.sidecar + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sidecar never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	sc := stacktest.StartSidecar(t, stacktest.SidecarOptions{Issuer: st.issuerURL, Upstream: upstream,
+		Policy: fmt.Sprintf(policyYAML, filepath.Join(st.dir, "secret")), Audience: audience,
+		Redis: redisAddr, RedisPrefix: prefix, Extra: fmt.Sprintf("max_body_bytes: %d\nread_timeout: %s\n", maxBodyBytes, readTimeout)})
+	st.sidecar, st.auditPath = sc.URL, sc.AuditPath
 }
 
 // registerAgent registers a native-key agent of the local user.
 func (st *stack) registerAgent(t *testing.T, id string, tools ...string) *dpop.Key {
 	t.Helper()
-	k := newKey(t)
-	if _, err := st.issuer.Registry().Create(context.Background(), registry.Agent{ID: id, PublicKey: &jose.JSONWebKey{Key: k.Public()},
-		Capabilities: tools, AllowedUsers: []string{localUser}}); err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return issuertest.RegisterNativeAgent(t, st.issuer, localUser, id, tools...)
 }
 
 func newKey(t *testing.T) *dpop.Key {
@@ -225,5 +164,5 @@ func (st *stack) verifyAudit(t *testing.T) []audit.Record {
 	if n := st.auditLines(t); rep.Records != n {
 		t.Fatalf("audit log: %d records verified of %d lines", rep.Records, n)
 	}
-	return readRecords(t, st.auditPath)
+	return stacktest.AuditRecords(t, st.auditPath)
 }

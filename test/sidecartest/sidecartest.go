@@ -59,11 +59,18 @@ func Run(tb testing.TB, ln net.Listener, cfg *sidecar.Config, opts sidecar.Optio
 	})
 }
 
-// WaitReady waits up to 15 s for base's /readyz to answer 200.
+// WaitReady waits up to 20 s for base's /readyz to answer 200.
 func WaitReady(tb testing.TB, base string) {
 	tb.Helper()
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		resp, err := http.Get(base + "/readyz") //nolint:gosec // G107: a loopback URL the test built
+	WaitReadyWith(tb, http.DefaultClient, base)
+}
+
+// WaitReadyWith is WaitReady over the client c: the one an mTLS listener
+// accepts.
+func WaitReadyWith(tb testing.TB, c *http.Client, base string) {
+	tb.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		resp, err := c.Get(base + "/readyz")
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -71,7 +78,7 @@ func WaitReady(tb testing.TB, base string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatal("sidecar never became ready")
+			tb.Fatalf("%s never became ready (last error: %v)", base, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
