@@ -251,7 +251,9 @@ ratio() { # FILE FAST SLOW: SLOW ns/op ÷ FAST ns/op
 		echo "the sidecar's upstream client and checking nothing, the floor of any sidecar),"
 		echo "and the sidecar in front of a real MCP server, the official Go SDK's (stateless,"
 		echo "JSON responses; no 2k/s pair: that server alone serves about 3,000 calls/s here)."
-		echo "Medians; latencies in µs, throughput in % of the baseline."
+		echo "Medians; latencies in µs, throughput in % of the baseline. What the enforcer's"
+		echo "own work is made of, and why the 2k/s latencies exceed the sequential ones on an"
+		echo "idle-prone machine: [performance.md](performance.md)."
 		echo
 		echo "| Pair | added p50 | added p99 | throughput | added p50 at 2k/s | added p99 at 2k/s |"
 		echo "|---|---|---|---|---|---|"
