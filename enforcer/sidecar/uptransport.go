@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +25,9 @@ const (
 	upstreamIdleTimeout = 90 * time.Second
 	// upstreamDialTimeout bounds connecting to the upstream.
 	upstreamDialTimeout = 10 * time.Second
+	// upstreamMaxHeaderBytes bounds a response's status line and headers
+	// (the body is bounded by max_body_bytes as it is relayed).
+	upstreamMaxHeaderBytes = 1 << 20
 )
 
 // errTransportClosed is returned by a round trip after Close.
@@ -57,7 +61,10 @@ type upstreamTransport struct {
 
 // upstreamConn is one connection to the upstream.
 type upstreamConn struct {
-	nc       net.Conn
+	nc net.Conn
+	// lim is what br reads from: nc, limited to upstreamMaxHeaderBytes
+	// while a response head is read.
+	lim      *io.LimitedReader
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	idleFrom time.Time
@@ -139,14 +146,19 @@ func (t *upstreamTransport) roundTrip(req *http.Request) (*http.Response, error)
 	if err := c.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	c.lim.N = upstreamMaxHeaderBytes
 	resp, err := http.ReadResponse(c.br, req)
 	// Informational responses (103 Early Hints) precede the real one.
 	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 		resp, err = http.ReadResponse(c.br, req)
 	}
 	if err != nil {
+		if c.lim.N <= 0 {
+			err = fmt.Errorf("upstream response head larger than %d bytes", upstreamMaxHeaderBytes)
+		}
 		return fail(err)
 	}
+	c.lim.N = math.MaxInt64
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return fail(errors.New("upstream switched protocols"))
 	}
@@ -187,7 +199,8 @@ func (t *upstreamTransport) conn(ctx context.Context) (*upstreamConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upstreamConn{nc: nc, br: bufio.NewReaderSize(nc, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
+	lim := &io.LimitedReader{R: nc, N: math.MaxInt64}
+	return &upstreamConn{nc: nc, lim: lim, br: bufio.NewReaderSize(lim, 8<<10), bw: bufio.NewWriterSize(nc, 8<<10)}, nil
 }
 
 // done ends an exchange on c: the connection goes back to the pool when

@@ -320,3 +320,34 @@ func TestNewUpstreamClient(t *testing.T) {
 		t.Errorf("loopback http upstream: transport %T, want *upstreamTransport", rt)
 	}
 }
+
+// A response head larger than upstreamMaxHeaderBytes fails the exchange
+// instead of growing memory.
+func TestUpstreamTransportHugeHead(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.Close() }()
+		_, _ = bufio.NewReader(c).ReadString('\n') // the request line
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 2 * upstreamMaxHeaderBytes / len(line) {
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+	}()
+	url := "http://" + l.Addr().String()
+	req, _ := http.NewRequest(http.MethodPost, url+"/mcp", strings.NewReader("x"))
+	_, err = testTransport(t, url).RoundTrip(req)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a 2 MiB response head: %v, want a size error", err)
+	}
+}
