@@ -55,12 +55,15 @@ func checkFederation(t *testing.T, r *rendered) {
 		"tls.trust_domains":                                []any{"example.org", "b.example.org"},
 		"federation.federates_with[0].trust_domain":        "b.example.org",
 		"federation.federates_with[0].bootstrap_bundle":    "/etc/aip/federation/b.example.org/bundle.json",
-		"federation.federates_with[1].trust_domain":        "example.org",
-		"federation.federates_with[1].bundle_endpoint_url": "https://" + issuerName + "." + namespace + ".svc:9443",
-		"federation.federates_with[1].endpoint_spiffe_id":  "spiffe://example.org/aip/issuer",
+		"federation.federates_with[1].trust_domain":        "c.example.org",
+		"federation.federates_with[1].ca_file":             "/etc/aip/federation/c.example.org/ca.crt",
+		"federation.federates_with[2].trust_domain":        "example.org",
+		"federation.federates_with[2].bundle_endpoint_url": "https://" + issuerName + "." + namespace + ".svc:9443",
+		"federation.federates_with[2].endpoint_spiffe_id":  "spiffe://example.org/aip/issuer",
 	})
 	wantProjected(t, r.deployments[exampleName], "aip-enforcer-federation", map[string]string{
-		"b-bundle/bundle.json": "b.example.org/bundle.json",
+		"b-bundle/bundle.json":                                 "b.example.org/bundle.json",
+		fullname + "-enforcer-federation/c.example.org.ca.crt": "c.example.org/ca.crt",
 	})
 
 	// The bootstrap bundle's content reaches the loader: a corrupt one
