@@ -16,7 +16,8 @@ import (
 )
 
 func TestLint(t *testing.T) {
-	for _, values := range [][]string{nil, {"vault-external-redis.yaml"}, {"servicemonitor.yaml"}} {
+	for _, values := range [][]string{nil, {"vault-external-redis.yaml"}, {"servicemonitor.yaml"},
+		{"federation.yaml"}, {"sso-ci.yaml"}, {"ci-only.yaml"}} {
 		args := []string{"lint", chartDir, "--strict", "--kube-version", kubeVersion}
 		for _, f := range values {
 			args = append(args, "-f", filepath.Join("testdata", f))
@@ -150,6 +151,9 @@ func TestRender(t *testing.T) {
 				t.Fatalf("ServiceMonitor missing")
 			}
 		}},
+		{"federation", []string{"federation.yaml"}, checkFederation},
+		{"sso and ci trust", []string{"sso-ci.yaml"}, checkSSOAndCI},
+		{"ci trust only, web bundle endpoint", []string{"ci-only.yaml"}, checkCIOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +199,21 @@ func TestRenderRefuses(t *testing.T) {
 		{"tls secret without name", "issuer:\n  tls:\n    mode: secret\n", "issuer.tls.secretName"},
 		{"vault without address", "issuer:\n  signer:\n    type: vault\n", "issuer.signer.vault.address"},
 		{"no identity provider", "issuer:\n  identityProviders: []\n", "issuer.identityProviders"},
+		{"sso without client secret", "issuer:\n  sso: {enabled: true, provider: corporate-sso, clientID: aip}\n", "issuer.sso.clientSecret.name"},
+		{"sso without provider", "issuer:\n  sso: {enabled: true, clientID: aip, clientSecret: {name: s}}\n", "issuer.sso.provider"},
+		{"sso replicas without state key", "issuer:\n  replicas: 2\n  signer: {local: {existingSecret: k}}\n  sso: {enabled: true, provider: corporate-sso, clientID: aip, clientSecret: {name: s}}\n",
+			"issuer.sso.stateKey.name"},
+		{"web bundle endpoint without secret", "issuer:\n  federation:\n    bundleEndpoint: {enabled: true, profile: https_web}\n",
+			"issuer.federation.bundleEndpoint.secretName"},
+		{"peer without trust domain", "issuer:\n  federation:\n    federatesWith: [{bundleEndpointURL: https://b, profile: https_web}]\n",
+			"issuer.federation.federatesWith[0].trustDomain"},
+		{"bundle inline and from a configmap", "issuer:\n  federation:\n    federatesWith: [{trustDomain: b.org, bundleEndpointURL: https://b, profile: https_web, bootstrapBundle: {inline: x, configMap: y}}]\n",
+			"issuer.federation.federatesWith[0].bootstrapBundle: set inline or configMap, not both"},
+		{"enforcer trusts by bundle without endpoint", "examples: {mcpServer: {enabled: true}}\nenforcer:\n  issuer: {keys: bundle, spiffeID: spiffe://example.org/i}\n",
+			"issuer.federation.bundleEndpoint.enabled"},
+		{"enforcer trusts by bundle without spiffe id", "examples: {mcpServer: {enabled: true}}\nenforcer:\n  issuer: {keys: bundle}\nissuer:\n  federation: {bundleEndpoint: {enabled: true}}\n",
+			"enforcer.issuer.spiffeID"},
+		{"enforcer issuer keys", "examples: {mcpServer: {enabled: true}}\nenforcer:\n  issuer: {keys: jwk}\n", "enforcer.issuer.keys"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

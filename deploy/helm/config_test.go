@@ -1,6 +1,8 @@
 package helm_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +72,7 @@ func validateConfig(t *testing.T, r *rendered, d *appsv1.Deployment, containerNa
 }
 
 // rewritePaths calls f on every file path in the configuration: values of
-// keys named path, *_file and workload_api_addr (unix://).
+// keys named path, bootstrap_bundle, *_file and workload_api_addr (unix://).
 func rewritePaths(t *testing.T, n *yaml.Node, key string, f func(key, p string) string) {
 	t.Helper()
 	switch n.Kind {
@@ -94,7 +96,7 @@ func rewritePaths(t *testing.T, n *yaml.Node, key string, f func(key, p string) 
 					continue
 				}
 				v.Value = "unix://" + f(k, p)
-			case k == "path" || strings.HasSuffix(k, "_file"):
+			case k == "path" || k == "bootstrap_bundle" || strings.HasSuffix(k, "_file"):
 				if !filepath.IsAbs(v.Value) {
 					t.Errorf("%s: %q is not absolute", k, v.Value)
 					continue
@@ -105,7 +107,10 @@ func rewritePaths(t *testing.T, n *yaml.Node, key string, f func(key, p string) 
 	}
 }
 
-// populate fills dir as the volume would in the pod.
+// populate fills dir as the volume would in the pod. ConfigMaps the chart
+// renders give their data; ConfigMaps and Secrets the user brings give the
+// files under testdata/objects/<name>/ when there are some (real bundles,
+// roots, keys), and a Secret a placeholder for each projected key otherwise.
 func populate(t *testing.T, r *rendered, dir string, v *corev1.Volume) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -120,25 +125,72 @@ func populate(t *testing.T, r *rendered, dir string, v *corev1.Volume) {
 			t.Fatal(err)
 		}
 	}
+	configMap := func(name string, items []corev1.KeyToPath) {
+		data := objectData(t, r, name, false)
+		if len(items) == 0 {
+			for k, d := range data {
+				write(k, d)
+			}
+		}
+		for _, it := range items {
+			if d, ok := data[it.Key]; ok {
+				write(it.Path, d)
+			}
+		}
+	}
+	secret := func(name string, items []corev1.KeyToPath) {
+		data := objectData(t, r, name, true)
+		for _, it := range items {
+			d, ok := data[it.Key]
+			if !ok {
+				d = "placeholder-" + it.Key
+			}
+			write(it.Path, d)
+		}
+	}
 	switch {
 	case v == nil:
 	case v.ConfigMap != nil:
-		cm := r.configMaps[v.ConfigMap.Name]
-		if cm == nil {
-			return // reported by checkInvariants (or a ConfigMap the user brings)
-		}
-		if len(v.ConfigMap.Items) == 0 {
-			for k, data := range cm.Data {
-				write(k, data)
+		configMap(v.ConfigMap.Name, v.ConfigMap.Items)
+	case v.Secret != nil:
+		secret(v.Secret.SecretName, v.Secret.Items)
+	case v.Projected != nil:
+		for _, src := range v.Projected.Sources {
+			switch {
+			case src.ConfigMap != nil:
+				configMap(src.ConfigMap.Name, src.ConfigMap.Items)
+			case src.Secret != nil:
+				secret(src.Secret.Name, src.Secret.Items)
+			default:
+				t.Errorf("projected volume %s: a source populate does not know", v.Name)
 			}
 		}
-		for _, it := range v.ConfigMap.Items {
-			write(it.Path, cm.Data[it.Key])
-		}
-	case v.Secret != nil:
-		// Secrets are the user's: a placeholder for each projected key.
-		for _, it := range v.Secret.Items {
-			write(it.Path, "placeholder-"+it.Key)
-		}
 	}
+}
+
+// objectData is the data of the ConfigMap (or Secret) name: a rendered
+// ConfigMap's, or the files of testdata/objects/<name>/ standing for one
+// the user brings (nil when there are none: checkInvariants reports
+// missing chart ConfigMaps).
+func objectData(t *testing.T, r *rendered, name string, secret bool) map[string]string {
+	t.Helper()
+	if cm := r.configMaps[name]; cm != nil && !secret {
+		return cm.Data
+	}
+	entries, err := os.ReadDir(filepath.Join("testdata", "objects", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("testdata", "objects", name, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[e.Name()] = string(b)
+	}
+	return data
 }

@@ -2,12 +2,15 @@ package helm_test
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
 )
 
 // checkInvariants holds for every value set: hardened containers, mounts
@@ -31,8 +34,10 @@ func checkInvariants(t *testing.T, r *rendered) {
 				t.Errorf("deployment %s: volume %s twice", name, v.Name)
 			}
 			vols[v.Name] = v
-			if v.ConfigMap != nil && r.configMaps[v.ConfigMap.Name] == nil {
-				t.Errorf("deployment %s: volume %s names ConfigMap %s, which is not rendered", name, v.Name, v.ConfigMap.Name)
+			for _, cm := range volumeConfigMaps(v) {
+				if r.configMaps[cm] == nil && objectData(t, r, cm, false) == nil {
+					t.Errorf("deployment %s: volume %s names ConfigMap %s, which is not rendered (nor in testdata/objects)", name, v.Name, cm)
+				}
 			}
 		}
 		for _, c := range spec.Containers {
@@ -55,6 +60,15 @@ func checkInvariants(t *testing.T, r *rendered) {
 					t.Errorf("%s/%s: mount %s names no volume", name, c.Name, m.Name)
 				}
 			}
+			if len(c.Command) > 0 && strings.HasPrefix(c.Command[0], "aip-") &&
+				(c.StartupProbe == nil || c.LivenessProbe == nil || c.ReadinessProbe == nil) {
+				t.Errorf("%s/%s: needs startup, liveness and readiness probes", name, c.Name)
+			}
+		}
+	}
+	for name, cm := range r.configMaps {
+		for _, found := range secretsIn(cm) {
+			t.Errorf("configmap %s: %s (secrets come from Secrets, mounted as files)", name, found)
 		}
 	}
 	for name, s := range r.services {
@@ -178,4 +192,74 @@ func volume(d *appsv1.Deployment, name string) *corev1.Volume {
 		}
 	}
 	return nil
+}
+
+// volumeConfigMaps names the ConfigMaps a volume reads, directly or
+// projected.
+func volumeConfigMaps(v corev1.Volume) []string {
+	var names []string
+	if v.ConfigMap != nil {
+		names = append(names, v.ConfigMap.Name)
+	}
+	if v.Projected != nil {
+		for _, src := range v.Projected.Sources {
+			if src.ConfigMap != nil {
+				names = append(names, src.ConfigMap.Name)
+			}
+		}
+	}
+	return names
+}
+
+// secretKeys are configuration keys whose value is a secret: only their
+// *_file forms may be in a ConfigMap.
+var secretKeys = []string{"client_secret", "password", "token", "secret", "state_key"}
+
+// secretsIn reports what in a ConfigMap looks like a secret: a PEM private
+// key anywhere, or a non-empty value of a secret key in YAML data.
+func secretsIn(cm *corev1.ConfigMap) []string {
+	var found []string
+	for key, data := range cm.Data {
+		if strings.Contains(data, "PRIVATE KEY") {
+			found = append(found, key+": holds a private key")
+		}
+		var doc any
+		if yaml.Unmarshal([]byte(data), &doc) != nil {
+			continue
+		}
+		walkYAML(doc, key, func(path, k string, v any) {
+			if slices.Contains(secretKeys, k) && isSet(v) {
+				found = append(found, path+": a secret inline")
+			}
+		})
+	}
+	slices.Sort(found)
+	return found
+}
+
+// isSet: v is a scalar other than null and "" (a section such as the
+// issuer's token: {default_ttl, ...} is not a secret).
+func isSet(v any) bool {
+	switch v := v.(type) {
+	case nil, map[string]any, []any:
+		return false
+	case string:
+		return v != ""
+	}
+	return true
+}
+
+// walkYAML calls f on every key of the decoded YAML document.
+func walkYAML(doc any, path string, f func(path, key string, v any)) {
+	switch d := doc.(type) {
+	case map[string]any:
+		for k, v := range d {
+			f(path+"."+k, k, v)
+			walkYAML(v, path+"."+k, f)
+		}
+	case []any:
+		for i, v := range d {
+			walkYAML(v, path+"["+strconv.Itoa(i)+"]", f)
+		}
+	}
 }

@@ -57,6 +57,12 @@ audit:
 audience: {{ required "aip.enforcerConfig: audience (the MCP server's identifier)" .audience | quote }}
 issuers:
   - issuer: {{ include "aip.issuerURL" $ctx | quote }}
+    {{- if eq $e.issuer.keys "bundle" }}
+    bundle_trust_domain: {{ $ctx.Values.spiffe.trustDomain | quote }}
+    {{- end }}
+    {{- with $e.issuer.spiffeID }}
+    spiffe_id: {{ . | quote }}
+    {{- end }}
   {{- with $e.extraIssuers }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -94,6 +100,17 @@ revocation:
 capabilities_mode: intersect
 max_body_bytes: 4194304
 health_listen: {{ printf "0.0.0.0:%v" $e.healthPort | quote }}
+{{- with include "aip.enforcerPeers" $ctx | fromJsonArray }}
+federation:
+  federates_with:
+    {{- include "aip.federationPeers" (dict "peers" . "path" "enforcer.federation.federatesWith" "dir" "/etc/aip/federation") | trim | nindent 4 }}
+{{- end }}
+{{- end }}
+
+{{/* aip.enforcerFederationSources: the federation volume's sources, or nothing. */}}
+{{- define "aip.enforcerFederationSources" -}}
+{{- $ctx := include "aip.enforcerContext" . | fromYaml -}}
+{{- include "aip.federationSources" (dict "peers" $ctx.Values.enforcer.federation.federatesWith "configMap" (printf "%s-enforcer-federation" (include "aip.fullname" $ctx))) }}
 {{- end }}
 
 {{/* aip.enforcerSidecar: the container. */}}
@@ -155,6 +172,11 @@ health_listen: {{ printf "0.0.0.0:%v" $e.healthPort | quote }}
       mountPath: /var/run/secrets/aip/redis
       readOnly: true
     {{- end }}
+    {{- if include "aip.enforcerFederationSources" . }}
+    - name: aip-enforcer-federation
+      mountPath: /etc/aip/federation
+      readOnly: true
+    {{- end }}
 {{- end }}
 
 {{/* aip.enforcerVolumes: the pod volumes the sidecar mounts. */}}
@@ -194,5 +216,11 @@ health_listen: {{ printf "0.0.0.0:%v" $e.healthPort | quote }}
     items:
       - key: {{ $ctx.Values.redis.passwordSecret.key }}
         path: {{ $ctx.Values.redis.passwordSecret.key }}
+{{- end }}
+{{- with include "aip.enforcerFederationSources" . }}
+- name: aip-enforcer-federation
+  projected:
+    sources:
+      {{- . | trim | nindent 6 }}
 {{- end }}
 {{- end }}
