@@ -9,12 +9,6 @@ import (
 	"github.com/aip-project/aip/identity/jwk"
 )
 
-// SignJWS signs claims as a compact JWS with the current key of s; see
-// jwk.SignJWS.
-func SignJWS(ctx context.Context, s Signer, typ string, claims any) (string, error) {
-	return jwk.SignJWS(ctx, s, typ, claims)
-}
-
 // JWKS returns the key set to serve at /.well-known/jwks.json: every key
 // s publishes, current first, with kid, alg and use "sig".
 func JWKS(ctx context.Context, s Signer) (jose.JSONWebKeySet, error) {

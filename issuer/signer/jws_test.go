@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
@@ -54,7 +55,7 @@ func TestSignJWSVerifiesWithGoJose(t *testing.T) {
 	for _, alg := range []string{signer.EdDSA, signer.ES256} {
 		t.Run(alg, func(t *testing.T) {
 			l := openLocal(t, signer.LocalConfig{Path: filepath.Join(t.TempDir(), "k.pem"), Algorithm: alg})
-			token, err := signer.SignJWS(context.Background(), l, "aat+jwt", json.RawMessage(`{"sub":"alice"}`))
+			token, err := jwk.SignJWS(context.Background(), l, "aat+jwt", json.RawMessage(`{"sub":"alice"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
