@@ -12,9 +12,9 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/aip-project/aip/enforcer/codes"
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
+	"github.com/aip-project/aip/internal/nonce"
 	"github.com/aip-project/aip/issuer/revocation"
 )
 

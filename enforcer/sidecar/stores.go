@@ -9,10 +9,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/enforcer/ratelimit"
 	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/internal/nonce"
 	"github.com/aip-project/aip/issuer/revocation"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
 )
 
 // AuthMethodCI is user_binding.auth_method of an AAT issued for a CI/CD

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
 	"github.com/aip-project/aip/issuer/token"
 	"github.com/aip-project/aip/test/env"
 )
