@@ -67,7 +67,7 @@ bench engine.txt ./enforcer/policy/ '^(BenchmarkEvaluateToolsCall|BenchmarkSymli
 bench engine.txt ./internal/audit/ '^BenchmarkSealRecord$'
 bench engine.txt ./enforcer/dlp/ '^BenchmarkRedactResponse$'
 bench engine.txt ./internal/jsonrpc/ '^BenchmarkParseToolCall$'
-bench nonce.txt ./enforcer/nonce/ '^(BenchmarkMemoryRecord|BenchmarkRedisRecord)$'
+bench nonce.txt ./internal/nonce/ '^(BenchmarkMemoryRecord|BenchmarkRedisRecord)$'
 bench issue.txt ./issuer/ '^BenchmarkIssue$'
 bench issue.txt ./issuer/signer/ '^(BenchmarkSignLocal|BenchmarkSignTransit)$'
 bench issue.txt ./identity/agent/ '^BenchmarkRoundTrip$'
