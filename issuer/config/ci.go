@@ -7,6 +7,7 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/agentid"
+	"github.com/aip-project/aip/internal/glob"
 	"github.com/aip-project/aip/internal/keypath"
 	"github.com/aip-project/aip/issuer/token"
 )
@@ -107,7 +108,7 @@ func ciConditions(p *keypath.Problems, path string, f CITrustFile) []token.CICon
 	slices.Sort(claims)
 	out := make([]token.CICondition, 0, len(claims))
 	for _, c := range claims {
-		g, err := token.CompileGlob(f.Conditions[c])
+		g, err := glob.Compile(f.Conditions[c])
 		if err != nil {
 			p.Add(keypath.Join(path+".conditions", c), "%v", err)
 			continue

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/aip-project/aip/internal/glob"
 	"github.com/aip-project/aip/internal/nonce"
 )
 
@@ -40,7 +41,7 @@ var (
 // CICondition requires a claim of the CI token to match Pattern.
 type CICondition struct {
 	Claim   string
-	Pattern *Glob
+	Pattern *glob.Glob
 }
 
 // CIPolicy trusts the OIDC tokens of a CI issuer whose audience and claims
