@@ -15,7 +15,7 @@ import (
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/nonce"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // RevocationChecker answers whether a token's subjects are revoked, for

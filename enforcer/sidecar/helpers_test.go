@@ -19,7 +19,7 @@ import (
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/identity/jwk"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/test/sidecartest"
 )

@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/aip-project/aip/identity/jwk"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 )
 

@@ -10,9 +10,9 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/issuer/token"
 )
