@@ -9,7 +9,6 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/jwk"
-	"github.com/aip-project/aip/issuer/signer"
 )
 
 // RefreshWait bounds how long IssuerKeys.Key waits for an early fetch of
@@ -33,10 +32,10 @@ var _ aat.KeySource = IssuerKeys{}
 // the watcher fetch the bundle again before its refresh is due (at most
 // once per MinForcedRefresh) and looks again, waiting at most
 // RefreshWait.
-func (k IssuerKeys) Key(ctx context.Context, _, kid string) (signer.Key, error) {
+func (k IssuerKeys) Key(ctx context.Context, _, kid string) (jwk.Key, error) {
 	b := k.Watcher.Fetched(k.TrustDomain)
 	if b == nil {
-		return signer.Key{}, fmt.Errorf("%w: bundle of %s not fetched yet", aat.ErrKeysUnavailable, k.TrustDomain)
+		return jwk.Key{}, fmt.Errorf("%w: bundle of %s not fetched yet", aat.ErrKeysUnavailable, k.TrustDomain)
 	}
 	pub, ok := b.FindJWTAuthority(kid)
 	if !ok {
@@ -49,11 +48,11 @@ func (k IssuerKeys) Key(ctx context.Context, _, kid string) (signer.Key, error) 
 		}
 	}
 	if !ok {
-		return signer.Key{}, fmt.Errorf("%w: %q not in the bundle of %s", aat.ErrUnknownKey, kid, k.TrustDomain)
+		return jwk.Key{}, fmt.Errorf("%w: %q not in the bundle of %s", aat.ErrUnknownKey, kid, k.TrustDomain)
 	}
 	alg, err := jwk.Algorithm(pub)
 	if err != nil {
-		return signer.Key{}, fmt.Errorf("%w: %q in the bundle of %s: %w", aat.ErrUnknownKey, kid, k.TrustDomain, err)
+		return jwk.Key{}, fmt.Errorf("%w: %q in the bundle of %s: %w", aat.ErrUnknownKey, kid, k.TrustDomain, err)
 	}
-	return signer.Key{ID: kid, Algorithm: alg, Public: pub}, nil
+	return jwk.Key{ID: kid, Algorithm: alg, Public: pub}, nil
 }

@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (_ *Issuer, err err
 
 	var ci *token.CIVerifier
 	if len(cfg.CITrust) > 0 {
-		if ci, err = token.NewCIVerifier(token.CIConfig{Policies: cfg.CITrust, Replay: st.replay, Now: o.Now}); err != nil {
+		if ci, err = newCIVerifier(cfg.CITrust, st.replay, o.Now); err != nil {
 			return nil, err
 		}
 	}

@@ -8,11 +8,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/config"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 )
 
 // stores are the registry, revocations and DPoP jti cache of one backend.

@@ -67,12 +67,12 @@ bench engine.txt ./enforcer/policy/ '^(BenchmarkEvaluateToolsCall|BenchmarkSymli
 bench engine.txt ./internal/audit/ '^BenchmarkSealRecord$'
 bench engine.txt ./enforcer/dlp/ '^BenchmarkRedactResponse$'
 bench engine.txt ./internal/jsonrpc/ '^BenchmarkParseToolCall$'
-bench nonce.txt ./enforcer/nonce/ '^(BenchmarkMemoryRecord|BenchmarkRedisRecord)$'
+bench nonce.txt ./internal/nonce/ '^(BenchmarkMemoryRecord|BenchmarkRedisRecord)$'
 bench issue.txt ./issuer/ '^BenchmarkIssue$'
 bench issue.txt ./issuer/signer/ '^(BenchmarkSignLocal|BenchmarkSignTransit)$'
 bench issue.txt ./identity/agent/ '^BenchmarkRoundTrip$'
-echo ">> ./issuer/revocation/ TestRevocationPropagation" >&2
-"$go" test -count=1 -v -run '^TestRevocationPropagation$' ./issuer/revocation/ >"$raw/revocation.txt" 2>&1 || true
+echo ">> ./internal/revocation/ TestRevocationPropagation" >&2
+"$go" test -count=1 -v -run '^TestRevocationPropagation$' ./internal/revocation/ >"$raw/revocation.txt" 2>&1 || true
 
 load_end=$(load)
 

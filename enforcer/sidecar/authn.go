@@ -12,10 +12,10 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/aip-project/aip/enforcer/codes"
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // RevocationChecker answers whether a token's subjects are revoked, for

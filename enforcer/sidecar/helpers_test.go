@@ -18,7 +18,8 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/identity/jwk"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/test/sidecartest"
 )
@@ -67,7 +68,7 @@ func newFakeIssuer(tb testing.TB) *fakeIssuer {
 		fi.mu.Lock()
 		payload := map[string]any{"iss": fi.URL, "iat": time.Now().Unix(), "version": fmt.Sprint(fi.ver), "revocations": fi.revs}
 		fi.mu.Unlock()
-		jws, err := signer.SignJWS(r.Context(), s, "revocation-list+jwt", payload)
+		jws, err := jwk.SignJWS(r.Context(), s, "revocation-list+jwt", payload)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return

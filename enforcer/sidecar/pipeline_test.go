@@ -11,7 +11,7 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/dpop"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 const callEcho = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}`

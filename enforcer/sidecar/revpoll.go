@@ -16,7 +16,7 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/jwk"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // revocationListType is the typ of the issuer's signed revocation list.

@@ -9,11 +9,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/enforcer/policy"
 	"github.com/aip-project/aip/enforcer/ratelimit"
 	"github.com/aip-project/aip/identity/aat"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // stores are the nonce store, revocation checker and rate limiter: shared

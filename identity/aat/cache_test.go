@@ -13,7 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aip-project/aip/identity/aat"
-	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/identity/jwk"
 )
 
 // countingKeys counts key lookups: a verification that reaches the
@@ -23,7 +23,7 @@ type countingKeys struct {
 	n atomic.Int64
 }
 
-func (k *countingKeys) Key(ctx context.Context, iss, kid string) (signer.Key, error) {
+func (k *countingKeys) Key(ctx context.Context, iss, kid string) (jwk.Key, error) {
 	k.n.Add(1)
 	return k.StaticKeys.Key(ctx, iss, kid)
 }

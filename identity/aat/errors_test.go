@@ -8,11 +8,12 @@ import (
 
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
 func TestVerifyKeysUnavailable(t *testing.T) {
-	s := localSigner(t, signer.EdDSA)
+	s := localSigner(t, jwk.EdDSA)
 	down := aat.SignerKeys{Signer: failing{}}
 	v, err := aat.NewVerifier(aat.Config{Issuers: map[string]aat.KeySource{testIssuer: down}, Audience: testAudience, Now: fixedNow})
 	if err != nil {
@@ -29,7 +30,7 @@ func TestVerifyKeysUnavailable(t *testing.T) {
 
 type failing struct{ signer.Signer }
 
-func (failing) PublicKeys(context.Context) ([]signer.Key, error) { return nil, signer.ErrUnavailable }
+func (failing) PublicKeys(context.Context) ([]jwk.Key, error) { return nil, signer.ErrUnavailable }
 
 func TestNewVerifierConfig(t *testing.T) {
 	src := aat.StaticKeys{}

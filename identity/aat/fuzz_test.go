@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/aip-project/aip/identity/aat"
-	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/identity/jwk"
 )
 
 // FuzzVerify feeds arbitrary strings to Verify: it must never panic, and
 // whatever it accepts must be a complete token for this audience.
 func FuzzVerify(f *testing.F) {
-	s := localSigner(f, signer.EdDSA)
+	s := localSigner(f, jwk.EdDSA)
 	good, err := aat.Minter{Signer: s, Now: fixedNow}.Mint(context.Background(), validClaims())
 	if err != nil {
 		f.Fatal(err)

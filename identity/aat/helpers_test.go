@@ -39,7 +39,7 @@ func localSigner(t testing.TB, alg string) *signer.LocalFile {
 	return s
 }
 
-func currentKey(t testing.TB, s signer.Signer) signer.Key {
+func currentKey(t testing.TB, s signer.Signer) jwk.Key {
 	t.Helper()
 	k, err := s.Current(context.Background())
 	if err != nil {

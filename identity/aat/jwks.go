@@ -13,7 +13,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/aip-project/aip/identity/jwk"
-	"github.com/aip-project/aip/issuer/signer"
 )
 
 // Defaults of a JWKSSource.
@@ -51,7 +50,7 @@ type JWKSSource struct {
 
 	fetch sync.Mutex // one fetch at a time
 	mu    sync.RWMutex
-	keys  map[string]signer.Key
+	keys  map[string]jwk.Key
 	got   time.Time // last successful fetch
 	tried time.Time // last attempt
 }
@@ -79,7 +78,7 @@ func NewJWKSSource(cfg JWKSConfig) (*JWKSSource, error) {
 }
 
 // Key returns the key kid, fetching the set when needed.
-func (s *JWKSSource) Key(ctx context.Context, _, kid string) (signer.Key, error) {
+func (s *JWKSSource) Key(ctx context.Context, _, kid string) (jwk.Key, error) {
 	k, ok, fresh := s.lookup(kid)
 	if ok && fresh {
 		return k, nil
@@ -101,13 +100,13 @@ func (s *JWKSSource) Key(ctx context.Context, _, kid string) (signer.Key, error)
 		if fetchErr == nil {
 			fetchErr = errors.New("not fetched yet")
 		}
-		return signer.Key{}, fmt.Errorf("%w: %s: %w", ErrKeysUnavailable, s.cfg.URL, fetchErr)
+		return jwk.Key{}, fmt.Errorf("%w: %s: %w", ErrKeysUnavailable, s.cfg.URL, fetchErr)
 	default:
-		return signer.Key{}, fmt.Errorf("%w: %q", ErrUnknownKey, kid)
+		return jwk.Key{}, fmt.Errorf("%w: %q", ErrUnknownKey, kid)
 	}
 }
 
-func (s *JWKSSource) lookup(kid string) (k signer.Key, ok, fresh bool) {
+func (s *JWKSSource) lookup(kid string) (k jwk.Key, ok, fresh bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	k, ok = s.keys[kid]
@@ -141,7 +140,7 @@ func (s *JWKSSource) refresh(ctx context.Context) error {
 	return nil
 }
 
-func (s *JWKSSource) get(ctx context.Context) (map[string]signer.Key, error) {
+func (s *JWKSSource) get(ctx context.Context) (map[string]jwk.Key, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.URL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jwks request: %w", err)
@@ -169,14 +168,14 @@ func (s *JWKSSource) get(ctx context.Context) (map[string]signer.Key, error) {
 // Ed25519 or P-256 keys with a kid, use "sig" or none, and an alg matching
 // the key or none. Other keys are skipped, so an issuer can publish keys
 // aip does not use.
-func ParseJWKS(data []byte) (map[string]signer.Key, error) {
+func ParseJWKS(data []byte) (map[string]jwk.Key, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("parse jwks: %w", err)
 	}
-	keys := make(map[string]signer.Key, len(set.Keys))
+	keys := make(map[string]jwk.Key, len(set.Keys))
 	for _, raw := range set.Keys {
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(raw); err != nil {
@@ -189,7 +188,7 @@ func ParseJWKS(data []byte) (map[string]signer.Key, error) {
 		if err != nil || (k.Algorithm != "" && k.Algorithm != alg) {
 			continue
 		}
-		keys[k.KeyID] = signer.Key{ID: k.KeyID, Algorithm: alg, Public: k.Key}
+		keys[k.KeyID] = jwk.Key{ID: k.KeyID, Algorithm: alg, Public: k.Key}
 	}
 	return keys, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
@@ -61,7 +62,7 @@ func (js *jwksServer) setDown(down bool) {
 
 func TestJWKSSourceCachesAndRefreshes(t *testing.T) {
 	ctx := context.Background()
-	l := localSigner(t, signer.EdDSA)
+	l := localSigner(t, jwk.EdDSA)
 	srv := newJWKSServer(t, l)
 	clk := struct{ now time.Time }{t0}
 	src, err := aat.NewJWKSSource(aat.JWKSConfig{
@@ -151,8 +152,8 @@ func TestJWKSSourceUnavailable(t *testing.T) {
 }
 
 func TestParseJWKSKeepsOnlyUsableKeys(t *testing.T) {
-	ed := currentKey(t, localSigner(t, signer.EdDSA))
-	ec := currentKey(t, localSigner(t, signer.ES256))
+	ed := currentKey(t, localSigner(t, jwk.EdDSA))
+	ec := currentKey(t, localSigner(t, jwk.ES256))
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -178,13 +179,13 @@ func TestParseJWKSKeepsOnlyUsableKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 2 || keys["ed"].Algorithm != signer.EdDSA || keys["ec"].Algorithm != signer.ES256 {
+	if len(keys) != 2 || keys["ed"].Algorithm != jwk.EdDSA || keys["ec"].Algorithm != jwk.ES256 {
 		t.Fatalf("kept %v", keys)
 	}
 }
 
 func TestVerifyThroughJWKS(t *testing.T) {
-	l := localSigner(t, signer.ES256)
+	l := localSigner(t, jwk.ES256)
 	srv := newJWKSServer(t, l)
 	src, err := aat.NewJWKSSource(aat.JWKSConfig{URL: srv.URL})
 	if err != nil {

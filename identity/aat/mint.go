@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/identity/jwk"
 )
 
 // Lifetimes of minted tokens.
@@ -27,7 +27,7 @@ var ErrLifetime = errors.New("token lifetime above the maximum")
 
 // Minter signs AATs. The zero value of each field but Signer has a default.
 type Minter struct {
-	Signer signer.Signer
+	Signer jwk.Signer
 	// MaxLifetime caps exp - iat; zero or anything above MaxLifetime means
 	// MaxLifetime.
 	MaxLifetime time.Duration
@@ -38,7 +38,7 @@ type Minter struct {
 }
 
 // Mint signs c with s using the defaults of Minter.
-func Mint(ctx context.Context, s signer.Signer, c Claims) (string, error) {
+func Mint(ctx context.Context, s jwk.Signer, c Claims) (string, error) {
 	return Minter{Signer: s}.Mint(ctx, c)
 }
 
@@ -86,7 +86,7 @@ func (m Minter) Mint(ctx context.Context, c Claims) (string, error) {
 	if life > maxLife {
 		return "", fmt.Errorf("mint aat: %w: %s > %s", ErrLifetime, life, maxLife)
 	}
-	token, err := signer.SignJWS(ctx, m.Signer, Type, c)
+	token, err := jwk.SignJWS(ctx, m.Signer, Type, c)
 	if err != nil {
 		return "", fmt.Errorf("mint aat %s: %w", c.ID, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aip-project/aip/identity/aat"
-	"github.com/aip-project/aip/issuer/signer"
+	"github.com/aip-project/aip/identity/jwk"
 )
 
 func decodePart(t *testing.T, token string, i int) map[string]any {
@@ -40,7 +40,7 @@ func keys(m map[string]any) string {
 
 // The claim names are a wire contract: this test fails if one changes.
 func TestMintWireNames(t *testing.T) {
-	s := localSigner(t, signer.EdDSA)
+	s := localSigner(t, jwk.EdDSA)
 	c := validClaims()
 	c.Confirmation.X5TS256 = "x5t"
 	tok, err := aat.Minter{Signer: s, Now: fixedNow}.Mint(context.Background(), c)
@@ -77,7 +77,7 @@ func TestMintWireNames(t *testing.T) {
 }
 
 func TestMintDefaults(t *testing.T) {
-	s := localSigner(t, signer.EdDSA)
+	s := localSigner(t, jwk.EdDSA)
 	c := validClaims()
 	c.IssuedAt, c.NotBefore, c.Expiry, c.ID, c.Version = 0, 0, 0, "", ""
 	m := aat.Minter{Signer: s, Now: fixedNow, Rand: bytes.NewReader(bytes.Repeat([]byte{7}, 16))}
@@ -105,7 +105,7 @@ func TestMintDefaults(t *testing.T) {
 }
 
 func TestMintRefuses(t *testing.T) {
-	s := localSigner(t, signer.EdDSA)
+	s := localSigner(t, jwk.EdDSA)
 	at := func(d time.Duration) jwt.NumericDate { return jwt.NumericDate(t0.Add(d).Unix()) }
 	tests := []struct {
 		name    string
@@ -146,7 +146,7 @@ func TestMintRefuses(t *testing.T) {
 }
 
 func TestMintPackageFunc(t *testing.T) {
-	s := localSigner(t, signer.ES256)
+	s := localSigner(t, jwk.ES256)
 	c := validClaims()
 	c.IssuedAt, c.NotBefore, c.Expiry = 0, 0, 0
 	tok, err := aat.Mint(context.Background(), s, c)

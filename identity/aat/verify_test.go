@@ -14,19 +14,20 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
 type fixture struct {
 	ed, ec   *signer.LocalFile
-	edKey    signer.Key
-	ecKey    signer.Key
+	edKey    jwk.Key
+	ecKey    jwk.Key
 	verifier *aat.Verifier
 }
 
 func newFixture(t *testing.T, mutate func(*aat.Config)) fixture {
 	t.Helper()
-	f := fixture{ed: localSigner(t, signer.EdDSA), ec: localSigner(t, signer.ES256)}
+	f := fixture{ed: localSigner(t, jwk.EdDSA), ec: localSigner(t, jwk.ES256)}
 	f.edKey, f.ecKey = currentKey(t, f.ed), currentKey(t, f.ec)
 	cfg := aat.Config{
 		Issuers:  map[string]aat.KeySource{testIssuer: aat.StaticKeys{f.edKey, f.ecKey}},
@@ -111,7 +112,7 @@ func TestVerifyAccepts(t *testing.T) {
 
 func TestVerifyRefuses(t *testing.T) {
 	f := newFixture(t, func(c *aat.Config) { c.RequireConfirmation = true })
-	edOnly := newFixture(t, func(c *aat.Config) { c.AllowedAlgs = []string{signer.EdDSA} })
+	edOnly := newFixture(t, func(c *aat.Config) { c.AllowedAlgs = []string{jwk.EdDSA} })
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	strangerEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	claims := validClaims()

@@ -7,8 +7,8 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/agentid"
+	"github.com/aip-project/aip/internal/glob"
 	"github.com/aip-project/aip/internal/keypath"
-	"github.com/aip-project/aip/issuer/token"
 )
 
 // Issuers of CI/CD OIDC tokens shared by every customer: a policy for them
@@ -35,6 +35,28 @@ type CITrustFile struct {
 	TTL string `yaml:"ttl"`
 }
 
+// CIPolicy is a validated ci_trust policy: the issuer compiles it into a
+// token.CIPolicy.
+type CIPolicy struct {
+	Name     string
+	Issuer   string // as written: compared exactly with the token's iss
+	Audience string
+	// JWKSURL is where the issuer's keys are; empty: OIDC discovery.
+	JWKSURL string
+	// Conditions, sorted by claim, all of which must match.
+	Conditions []CICondition
+	Agent      string
+	Tools      []string // the capabilities
+	TTL        time.Duration
+}
+
+// CICondition requires claim Claim of a CI token to match Pattern, a
+// pattern glob.Compile accepts.
+type CICondition struct {
+	Claim   string
+	Pattern string
+}
+
 // ownerClaims are, per shared issuer, the claims one of which must pin
 // the owner of the repository or project. A path claim pins it when its
 // pattern is exact or its part before the first wildcard holds
@@ -49,11 +71,11 @@ var ownerClaims = map[string]struct {
 
 // validateCITrust checks ci_trust; maxTTL is token.max_ttl (zero when
 // that is invalid, then the AAT limit applies).
-func validateCITrust(p *keypath.Problems, fs []CITrustFile, maxTTL time.Duration) []token.CIPolicy {
+func validateCITrust(p *keypath.Problems, fs []CITrustFile, maxTTL time.Duration) []CIPolicy {
 	if maxTTL <= 0 {
 		maxTTL = aat.MaxLifetime
 	}
-	out := make([]token.CIPolicy, 0, len(fs))
+	out := make([]CIPolicy, 0, len(fs))
 	names := map[string]bool{}
 	jwks := map[string]string{}
 	for i, f := range fs {
@@ -87,27 +109,29 @@ func validateCITrust(p *keypath.Problems, fs []CITrustFile, maxTTL time.Duration
 		}
 		ttl := duration(p, path+".ttl", f.TTL, maxTTL)
 		conds := ciConditions(p, path, f)
-		out = append(out, token.CIPolicy{Name: f.Name, Issuer: f.Issuer, Audience: f.Audience, JWKSURL: jwksURL,
+		out = append(out, CIPolicy{Name: f.Name, Issuer: f.Issuer, Audience: f.Audience, JWKSURL: jwksURL,
 			Conditions: conds, Agent: f.Agent, Tools: f.Capabilities, TTL: ttl})
 	}
 	return out
 }
 
-// ciConditions compiles the conditions, sorted by claim, and refuses a
+// ciConditions checks the conditions, sorts them by claim, and refuses a
 // policy that accepts every repository or project of a shared issuer.
-func ciConditions(p *keypath.Problems, path string, f CITrustFile) []token.CICondition {
+func ciConditions(p *keypath.Problems, path string, f CITrustFile) []CICondition {
 	if len(f.Conditions) == 0 {
 		p.Add(path+".conditions", "at least one claim condition is required (e.g. repository or project_path)")
 		return nil
 	}
+	owner, shared := ownerClaims[strings.TrimSuffix(f.Issuer, "/")]
 	claims := make([]string, 0, len(f.Conditions))
 	for c := range f.Conditions {
 		claims = append(claims, c)
 	}
 	slices.Sort(claims)
-	out := make([]token.CICondition, 0, len(claims))
+	out := make([]CICondition, 0, len(claims))
+	pinned := false
 	for _, c := range claims {
-		g, err := token.CompileGlob(f.Conditions[c])
+		g, err := glob.Compile(f.Conditions[c])
 		if err != nil {
 			p.Add(keypath.Join(path+".conditions", c), "%v", err)
 			continue
@@ -116,26 +140,26 @@ func ciConditions(p *keypath.Problems, path string, f CITrustFile) []token.CICon
 			p.Add(path+".conditions", "a claim name must be non-empty")
 			continue
 		}
-		out = append(out, token.CICondition{Claim: c, Pattern: g})
+		out = append(out, CICondition{Claim: c, Pattern: g.String()})
+		pinned = pinned || (shared && pinsOwner(c, g, owner.paths, owner.ids, owner.subPrefix))
 	}
-	owner, shared := ownerClaims[strings.TrimSuffix(f.Issuer, "/")]
-	if shared && !slices.ContainsFunc(out, func(c token.CICondition) bool { return pinsOwner(c, owner.paths, owner.ids, owner.subPrefix) }) {
+	if shared && !pinned {
 		p.Add(path+".conditions", "would accept every repository of the shared issuer %s: pin the owner with an exact %s, or a %s pattern naming the owner (e.g. %q)",
 			f.Issuer, strings.Join(owner.ids, " or "), strings.Join(owner.paths, ", ")+" or sub", "my-org/*")
 	}
 	return out
 }
 
-// pinsOwner reports whether condition c restricts the owner (GitHub
-// organization or user, GitLab top-level group) to one.
-func pinsOwner(c token.CICondition, paths, ids []string, subPrefix string) bool {
+// pinsOwner reports whether the condition that claim match g restricts
+// the owner (GitHub organization or user, GitLab top-level group) to one.
+func pinsOwner(claim string, g *glob.Glob, paths, ids []string, subPrefix string) bool {
 	switch {
-	case slices.Contains(ids, c.Claim):
-		return c.Pattern.Literal()
-	case slices.Contains(paths, c.Claim):
-		return c.Pattern.Literal() || pinnedPath(c.Pattern.LiteralPrefix())
-	case c.Claim == "sub":
-		rest, ok := strings.CutPrefix(c.Pattern.LiteralPrefix(), subPrefix)
+	case slices.Contains(ids, claim):
+		return g.Literal()
+	case slices.Contains(paths, claim):
+		return g.Literal() || pinnedPath(g.LiteralPrefix())
+	case claim == "sub":
+		rest, ok := strings.CutPrefix(g.LiteralPrefix(), subPrefix)
 		return ok && pinnedPath(rest)
 	}
 	return false

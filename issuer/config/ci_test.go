@@ -44,7 +44,7 @@ func TestCITrust(t *testing.T) {
 	}
 	var conds []string
 	for _, c := range gh.Conditions {
-		conds = append(conds, c.Claim+"="+c.Pattern.String())
+		conds = append(conds, c.Claim+"="+c.Pattern)
 	}
 	// Sorted by claim; YAML numbers and booleans kept as written.
 	if got := strings.Join(conds, " "); got != "ref=refs/heads/* ref_protected=true repository=octo-org/app repository_id=690000001" {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/aip-project/aip/issuer/token"
 )
 
 // Signer and store types.
@@ -38,7 +36,7 @@ type Config struct {
 	Policies map[string]string
 	Log      Log
 	// CITrust are the CI/CD token trust policies, in order (ci.go).
-	CITrust []token.CIPolicy
+	CITrust []CIPolicy
 	// Federation is nil when the section is absent: only the own trust
 	// domain's agents are accepted.
 	Federation *Federation

@@ -1,6 +1,6 @@
 package config
 
-import "github.com/aip-project/aip/issuer/signer"
+import "github.com/aip-project/aip/identity/jwk"
 
 // Defaults returns the configuration of an empty file: the embedded
 // single-machine default (local key file, file store).
@@ -27,7 +27,7 @@ func applyDefaults(f *File) {
 	set(&f.Server.BodyLimit, "64KiB")
 
 	set(&f.Signer.Type, SignerTypeLocal)
-	set(&f.Signer.Algorithm, signer.EdDSA)
+	set(&f.Signer.Algorithm, jwk.EdDSA)
 	switch f.Signer.Type {
 	case SignerTypeLocal:
 		set(&f.Signer.KeyFile, "aip-data/issuer-key.pem")

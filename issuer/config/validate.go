@@ -14,8 +14,8 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/identity/agentid"
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/internal/keypath"
-	"github.com/aip-project/aip/issuer/signer"
 )
 
 // Validate checks f and converts it to a Config, reporting every problem.
@@ -172,7 +172,7 @@ func parseSize(s string) (int64, error) {
 func validateSigner(p *keypath.Problems, s SignerFile) Signer {
 	out := Signer{Type: s.Type, Algorithm: s.Algorithm, KeyFile: s.KeyFile, Address: s.Address,
 		Token: s.Token, Mount: s.Mount, Key: s.Key, Create: s.Create}
-	if s.Algorithm != signer.EdDSA && s.Algorithm != signer.ES256 {
+	if s.Algorithm != jwk.EdDSA && s.Algorithm != jwk.ES256 {
 		p.Add("signer.algorithm", "must be EdDSA or ES256")
 	}
 	switch s.Type {

@@ -3,13 +3,11 @@ package server
 import (
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/aip-project/aip/issuer/oauth"
-	"github.com/aip-project/aip/issuer/token"
 )
 
 // adminKey is the echo.Context key holding the admin's identity.
@@ -42,16 +40,9 @@ func (s *Server) authenticateAdmin(c echo.Context) (string, error) {
 		}
 		return id.String(), nil
 	}
-	raw, ok := strings.CutPrefix(r.Header.Get(echo.HeaderAuthorization), "Bearer ")
-	if !ok || raw == "" || a.OIDC == nil {
-		return "", oauth.AuthError(oauth.InvalidToken, "no_admin_credential", nil)
-	}
-	u, err := a.OIDC.VerifySubject(r.Context(), token.TokenTypeIDToken, raw)
-	switch {
-	case errors.Is(err, token.ErrSubjectToken) || errors.Is(err, token.ErrUnknownIssuer):
-		return "", oauth.AuthError(oauth.InvalidToken, "bad_admin_token", err)
-	case err != nil:
-		return "", oauth.Unavailable("idp_unavailable", err)
+	u, err := s.bearerUser(c, adminBearer)
+	if err != nil {
+		return "", err
 	}
 	for _, g := range u.Groups {
 		if slices.Contains(a.Groups, g) {

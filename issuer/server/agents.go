@@ -8,9 +8,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 )
 
 // createAgent is POST /v1/agents with a registry.Agent JSON body.

@@ -19,9 +19,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/token"
 )
 

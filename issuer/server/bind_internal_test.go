@@ -17,9 +17,9 @@ import (
 
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/token"
 )
 

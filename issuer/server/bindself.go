@@ -3,14 +3,12 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/aip-project/aip/internal/audit"
 	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/oauth"
-	"github.com/aip-project/aip/issuer/token"
 )
 
 // selfRoutes let a person manage their own bindings with their own OIDC
@@ -23,25 +21,8 @@ func (s *Server) selfRoutes(e *echo.Echo) {
 	e.DELETE("/v1/me/bindings/:id", s.revokeOwnBinding)
 }
 
-// bearerUser authenticates the caller by a bearer ID token.
-func (s *Server) bearerUser(c echo.Context) (*token.User, error) {
-	r := c.Request()
-	raw, ok := strings.CutPrefix(r.Header.Get(echo.HeaderAuthorization), "Bearer ")
-	if !ok || raw == "" || s.cfg.Admins.OIDC == nil {
-		return nil, oauth.AuthError(oauth.InvalidToken, "no_user_token", nil)
-	}
-	u, err := s.cfg.Admins.OIDC.VerifySubject(r.Context(), token.TokenTypeIDToken, raw)
-	switch {
-	case errors.Is(err, token.ErrSubjectToken) || errors.Is(err, token.ErrUnknownIssuer):
-		return nil, oauth.AuthError(oauth.InvalidToken, "bad_user_token", err)
-	case err != nil:
-		return nil, oauth.Unavailable("idp_unavailable", err)
-	}
-	return u, nil
-}
-
 func (s *Server) listOwnBindings(c echo.Context) error {
-	u, err := s.bearerUser(c)
+	u, err := s.bearerUser(c, userBearer)
 	if err != nil {
 		return err
 	}
@@ -53,7 +34,7 @@ func (s *Server) listOwnBindings(c echo.Context) error {
 }
 
 func (s *Server) revokeOwnBinding(c echo.Context) error {
-	u, err := s.bearerUser(c)
+	u, err := s.bearerUser(c, userBearer)
 	if err != nil {
 		return err
 	}

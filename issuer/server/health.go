@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 )
 

@@ -21,11 +21,11 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/server"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/issuer/token"

@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/internal/unixsock"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/server"
 )
 

@@ -11,8 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/aip-project/aip/identity/jwk"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) signList(ctx context.Context, snap revocation.Snapshot) ([]byte
 	if sl.version == snap.Version && now.Sub(sl.at) < time.Minute {
 		return sl.body, nil
 	}
-	jws, err := signer.SignJWS(ctx, s.cfg.Signer, RevocationListType, RevocationList{
+	jws, err := jwk.SignJWS(ctx, s.cfg.Signer, RevocationListType, RevocationList{
 		Issuer: s.cfg.IssuerURL, IssuedAt: now.Unix(), Version: snap.Version, Revocations: snap.Revocations,
 	})
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 func TestRevokeReturnsStoredRecord(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/binding"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/issuer/token"
 )

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/aat"
+	"github.com/aip-project/aip/internal/nonce"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/issuer/token"
 )

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 )
 
@@ -18,7 +19,7 @@ func benchSign(b *testing.B, s signer.Signer) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := signer.SignJWS(ctx, s, "aat+jwt", benchClaims); err != nil {
+		if _, err := jwk.SignJWS(ctx, s, "aat+jwt", benchClaims); err != nil {
 			b.Fatal(err)
 		}
 	}

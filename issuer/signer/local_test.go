@@ -54,7 +54,7 @@ func TestLocalFileGenerates(t *testing.T) {
 			if tp, _ := jwk.Thumbprint(k.Public); k.ID != tp {
 				t.Fatalf("kid %s is not the RFC 7638 thumbprint %s", k.ID, tp)
 			}
-			token, err := signer.SignJWS(context.Background(), l, "aat+jwt", map[string]string{"sub": "u"})
+			token, err := jwk.SignJWS(context.Background(), l, "aat+jwt", map[string]string{"sub": "u"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +140,7 @@ func TestLocalFileReload(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "issuer.pem")
 	first := openLocal(t, signer.LocalConfig{Path: path, Algorithm: signer.ES256})
-	token, err := signer.SignJWS(ctx, first, "aat+jwt", map[string]int{"n": 1})
+	token, err := jwk.SignJWS(ctx, first, "aat+jwt", map[string]int{"n": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestLocalFileRotation(t *testing.T) {
 	cfg := signer.LocalConfig{Path: path, Retain: 10 * time.Minute, Now: clk.Now}
 	l := openLocal(t, cfg)
 	old, _ := l.Current(ctx)
-	oldToken, err := signer.SignJWS(ctx, l, "aat+jwt", map[string]string{"k": "old"})
+	oldToken, err := jwk.SignJWS(ctx, l, "aat+jwt", map[string]string{"k": "old"})
 	if err != nil {
 		t.Fatal(err)
 	}

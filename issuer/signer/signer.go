@@ -7,32 +7,27 @@ package signer
 
 import (
 	"context"
-	"crypto"
 	"errors"
-	"time"
+
+	"github.com/aip-project/aip/identity/jwk"
 )
 
 // Algorithms a Signer may use (JOSE names).
 const (
-	EdDSA = "EdDSA"
-	ES256 = "ES256"
+	EdDSA = jwk.EdDSA
+	ES256 = jwk.ES256
 )
 
 // ErrUnavailable means the key backend (e.g. Vault) cannot be reached; the
 // issuer answers 503 and signs nothing.
 var ErrUnavailable = errors.New("signing backend unavailable")
 
-// Key is a public verification key.
-type Key struct {
-	ID        string // kid
-	Algorithm string // EdDSA or ES256
-	Public    crypto.PublicKey
-	// NotAfter, when set, is when the key stops being published (retired
-	// keys stay published until every token they signed has expired).
-	NotAfter time.Time
-}
+// Key is a public verification key (kid, algorithm, public key). It is
+// jwk.Key, so that verifiers (the enforcer) need not import the issuer.
+type Key = jwk.Key
 
-// Signer signs JWS signing inputs with the current key.
+// Signer signs JWS signing inputs with the current key. It is a jwk.Signer
+// that also lists the keys to publish.
 type Signer interface {
 	// Current returns the key new signatures are made with.
 	Current(ctx context.Context) (Key, error)
@@ -42,6 +37,8 @@ type Signer interface {
 	// PublicKeys returns every key to publish in the JWKS, current first.
 	PublicKeys(ctx context.Context) ([]Key, error)
 }
+
+var _ jwk.Signer = Signer(nil)
 
 // HealthChecker is implemented by signers whose backend can be probed.
 // Readiness checks call it; Current may answer from a cache.

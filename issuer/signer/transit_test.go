@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aip-project/aip/identity/jwk"
 	"github.com/aip-project/aip/issuer/signer"
 	"github.com/aip-project/aip/test/env"
 )
@@ -58,7 +59,7 @@ func TestTransitSignVerifies(t *testing.T) {
 				t.Fatalf("kid %q, want %s-v1", k.ID, name)
 			}
 			for i := range 5 { // several signatures: ES256 r/s with leading zeros
-				token, err := signer.SignJWS(ctx, s, "aat+jwt", map[string]int{"i": i})
+				token, err := jwk.SignJWS(ctx, s, "aat+jwt", map[string]int{"i": i})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +90,7 @@ func TestTransitRotation(t *testing.T) {
 		Address: v.Addr, Token: v.Token, Key: name, KeyType: signer.TransitECDSAP256, Create: true,
 		Retain: 10 * time.Minute, Now: clk.Now,
 	})
-	oldToken, err := signer.SignJWS(ctx, s, "aat+jwt", map[string]string{"v": "1"})
+	oldToken, err := jwk.SignJWS(ctx, s, "aat+jwt", map[string]string{"v": "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestTransitRotation(t *testing.T) {
 	if next.ID != name+"-v2" {
 		t.Fatalf("after rotation kid %s, want %s-v2", next.ID, name)
 	}
-	newToken, err := signer.SignJWS(ctx, s, "aat+jwt", map[string]string{"v": "2"})
+	newToken, err := jwk.SignJWS(ctx, s, "aat+jwt", map[string]string{"v": "2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestTransitVaultStopped(t *testing.T) {
 	s := newTransit(t, signer.TransitConfig{
 		Address: v.Addr, Token: v.Token, Key: v.TransitKey, Timeout: time.Second, CacheTTL: time.Minute, Now: clk.Now,
 	})
-	if _, err := signer.SignJWS(ctx, s, "aat+jwt", 1); err != nil {
+	if _, err := jwk.SignJWS(ctx, s, "aat+jwt", 1); err != nil {
 		t.Fatal(err)
 	}
 
@@ -199,7 +200,7 @@ func TestTransitVaultStopped(t *testing.T) {
 
 	// Signing needs Vault even with cached keys.
 	start := time.Now()
-	_, err := signer.SignJWS(ctx, s, "aat+jwt", 2)
+	_, err := jwk.SignJWS(ctx, s, "aat+jwt", 2)
 	if !errors.Is(err, signer.ErrUnavailable) {
 		t.Fatalf("sign with vault stopped: err = %v, want ErrUnavailable", err)
 	}
@@ -221,7 +222,7 @@ func TestTransitVaultStopped(t *testing.T) {
 	// Back up (a new dev server: TransitKey is a new key): signing recovers.
 	v.Start(t)
 	clk.Add(2 * time.Minute)
-	token, err := signer.SignJWS(ctx, s, "aat+jwt", 3)
+	token, err := jwk.SignJWS(ctx, s, "aat+jwt", 3)
 	if err != nil {
 		t.Fatalf("sign after recovery: %v", err)
 	}

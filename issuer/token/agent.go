@@ -13,9 +13,9 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
-	"github.com/aip-project/aip/enforcer/nonce"
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/identity/jwk"
+	"github.com/aip-project/aip/internal/nonce"
 )
 
 // How an agent proved its identity.

@@ -13,7 +13,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/glob"
+	"github.com/aip-project/aip/internal/nonce"
 )
 
 // AuthMethodCI is user_binding.auth_method of an AAT issued for a CI/CD
@@ -23,10 +24,6 @@ const AuthMethodCI = "ci"
 // MethodCI is the Result.Method of a CI token exchange: the job proved a
 // DPoP key it generated and the CI token named the agent.
 const MethodCI = "ci"
-
-// ciSigningAlgs are the algorithms accepted on CI tokens (GitHub and
-// GitLab sign with RS256): asymmetric only.
-var ciSigningAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.PS256, oidc.EdDSA}
 
 // Errors of CI token verification.
 var (
@@ -40,7 +37,7 @@ var (
 // CICondition requires a claim of the CI token to match Pattern.
 type CICondition struct {
 	Claim   string
-	Pattern *Glob
+	Pattern *glob.Glob
 }
 
 // CIPolicy trusts the OIDC tokens of a CI issuer whose audience and claims
@@ -160,13 +157,9 @@ func (v *CIVerifier) Verify(ctx context.Context, raw string) (*CIToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := verifier.Verify(ctx, raw)
+	tok, err := verifyToken(ctx, verifier, raw)
 	if err != nil {
-		var expired *oidc.TokenExpiredError
-		if errors.As(err, &expired) {
-			return nil, fmt.Errorf("%w: expired", ErrSubjectToken)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrSubjectToken, err)
+		return nil, err
 	}
 	var claims map[string]json.RawMessage
 	if err := tok.Claims(&claims); err != nil {
@@ -227,20 +220,15 @@ func (v *CIVerifier) verifier(iss string) (*oidc.IDTokenVerifier, error) {
 		}
 	}
 	// The audience is checked per policy; exp, nbf and iss here.
-	oc := &oidc.Config{SkipClientIDCheck: true, Now: v.cfg.Now, SupportedSigningAlgs: ciSigningAlgs}
+	oc := &oidc.Config{SkipClientIDCheck: true, Now: v.cfg.Now, SupportedSigningAlgs: signingAlgs}
 	var vf *oidc.IDTokenVerifier
 	if jwksURL != "" {
 		vf = oidc.NewVerifier(iss, oidc.NewRemoteKeySet(v.cfg.Context, jwksURL), oc)
 	} else {
-		// Discovery and key fetches outlive this request: use the
-		// verifier's own context (with its HTTP client), bounded here.
-		dctx, cancel := context.WithTimeout(v.cfg.Context, 5*time.Second)
-		defer cancel()
-		provider, err := oidc.NewProvider(dctx, iss)
-		if err != nil {
+		var err error
+		if vf, err = discoverVerifier(v.cfg.Context, iss, oc); err != nil {
 			return nil, fmt.Errorf("discover ci issuer %s: %w", iss, err)
 		}
-		vf = provider.VerifierContext(v.cfg.Context, oc)
 	}
 	v.verifiers[iss] = vf
 	return vf, nil

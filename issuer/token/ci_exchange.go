@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 )
 
 // exchangeCI runs a CI/CD job's exchange: subject_token_type jwt, the

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/glob"
+	"github.com/aip-project/aip/internal/nonce"
 	"github.com/aip-project/aip/issuer/token"
 	"github.com/aip-project/aip/test/env"
 )
@@ -18,7 +19,7 @@ func ciPolicy(t *testing.T, name, iss string, conds map[string]string) token.CIP
 	t.Helper()
 	p := token.CIPolicy{Name: name, Issuer: iss, Audience: ciAudience, Agent: "deployer", Tools: []string{"deploy"}, TTL: 5 * time.Minute}
 	for c, pat := range conds {
-		g, err := token.CompileGlob(pat)
+		g, err := glob.Compile(pat)
 		if err != nil {
 			t.Fatal(err)
 		}

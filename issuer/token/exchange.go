@@ -13,9 +13,9 @@ import (
 
 	"github.com/aip-project/aip/identity/aat"
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/oauth"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/issuer/signer"
 )
 

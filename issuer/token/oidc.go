@@ -86,13 +86,9 @@ func (v *OIDCVerifier) VerifySubject(ctx context.Context, tokenType, raw string)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := verifier.Verify(ctx, raw)
+	tok, err := verifyToken(ctx, verifier, raw)
 	if err != nil {
-		var expired *oidc.TokenExpiredError
-		if errors.As(err, &expired) {
-			return nil, fmt.Errorf("%w: expired", ErrSubjectToken)
-		}
-		return nil, fmt.Errorf("%w: %w", ErrSubjectToken, err)
+		return nil, err
 	}
 	var claims map[string]any
 	if err := tok.Claims(&claims); err != nil {
@@ -119,21 +115,16 @@ func (v *OIDCVerifier) verifier(ctx context.Context, p IdentityProvider) (*oidc.
 	oc := &oidc.Config{
 		ClientID:             p.Audience,
 		Now:                  v.cfg.Now,
-		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.PS256, oidc.EdDSA},
+		SupportedSigningAlgs: signingAlgs,
 	}
 	var vf *oidc.IDTokenVerifier
 	if p.KeySet != nil {
 		vf = oidc.NewVerifier(p.IssuerURL, p.KeySet, oc)
 	} else {
-		// Discovery and key fetches outlive this request: use the
-		// verifier's own context (with its HTTP client), bounded here.
-		dctx, cancel := context.WithTimeout(v.cfg.Context, 5*time.Second)
-		defer cancel()
-		provider, err := oidc.NewProvider(dctx, p.IssuerURL)
-		if err != nil {
+		var err error
+		if vf, err = discoverVerifier(v.cfg.Context, p.IssuerURL, oc); err != nil {
 			return nil, fmt.Errorf("discover identity provider %s: %w", p.Name, err)
 		}
-		vf = provider.VerifierContext(v.cfg.Context, oc)
 	}
 	v.verifiers[p.IssuerURL] = vf
 	return vf, nil

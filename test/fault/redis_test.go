@@ -195,7 +195,7 @@ func TestRedisKilledUnderLoad(t *testing.T) {
 	// Redis runs without persistence here: the nonces recorded before the
 	// kill are gone. A proof captured before it is still refused, because
 	// it was made before the nonce store's horizon, which the first call
-	// after the restart set (enforcer/nonce: Redis).
+	// after the restart set (internal/nonce: Redis).
 	for _, base := range []string{a, b} {
 		status, resp := replay(t, base+"/mcp", preHeader, preBody)
 		if status != http.StatusUnauthorized || resp.code() != -32009 || resp.Error.Data.TokenError != "replay_detected" {

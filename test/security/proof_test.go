@@ -8,7 +8,7 @@ import (
 
 	"github.com/aip-project/aip/enforcer/codes"
 	"github.com/aip-project/aip/identity/dpop"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // TestProofAttacks sends valid tokens with proofs that do not fit them or

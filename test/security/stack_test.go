@@ -15,8 +15,8 @@ import (
 
 	"github.com/aip-project/aip/identity/dpop"
 	"github.com/aip-project/aip/internal/audit"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/test/env"
 	"github.com/aip-project/aip/test/issuertest"
 	"github.com/aip-project/aip/test/stacktest"

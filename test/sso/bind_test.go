@@ -13,8 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/aip-project/aip/internal/issuerclient"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/binding"
-	"github.com/aip-project/aip/issuer/revocation"
 	"github.com/aip-project/aip/test/env"
 )
 

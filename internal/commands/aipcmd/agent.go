@@ -10,8 +10,8 @@ import (
 
 	"github.com/aip-project/aip/internal/cli"
 	"github.com/aip-project/aip/internal/issuerclient"
+	"github.com/aip-project/aip/internal/revocation"
 	"github.com/aip-project/aip/issuer/registry"
-	"github.com/aip-project/aip/issuer/revocation"
 )
 
 func agentCommand() *cli.Command {

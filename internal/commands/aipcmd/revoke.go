@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aip-project/aip/internal/cli"
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 func revokeCommand() *cli.Command {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 func TestRevokeFlags(t *testing.T) {

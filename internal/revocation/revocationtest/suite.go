@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/issuer/revocation"
+	"github.com/aip-project/aip/internal/revocation"
 )
 
 // Clock is a settable test clock.

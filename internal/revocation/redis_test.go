@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/aip-project/aip/issuer/revocation"
-	"github.com/aip-project/aip/issuer/revocation/revocationtest"
+	"github.com/aip-project/aip/internal/revocation"
+	"github.com/aip-project/aip/internal/revocation/revocationtest"
 	"github.com/aip-project/aip/test/env"
 )
 

@@ -24,7 +24,7 @@ type RedisConfig struct {
 	Now func() time.Time
 }
 
-// Redis is a Store shared by every enforcer using the same Redis: each jti
+// Redis is a Store shared by every process using the same Redis: each jti
 // is a key set with SET NX PX, so exactly one of several concurrent
 // Records of a jti succeeds, and Redis expires it.
 //

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
 	"github.com/aip-project/aip/test/env"
 )
 

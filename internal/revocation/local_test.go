@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/issuer/revocation"
-	"github.com/aip-project/aip/issuer/revocation/revocationtest"
+	"github.com/aip-project/aip/internal/revocation"
+	"github.com/aip-project/aip/internal/revocation/revocationtest"
 )
 
 func TestLocalConformance(t *testing.T) {

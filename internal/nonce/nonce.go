@@ -18,7 +18,7 @@ var (
 	ErrUnavailable = errors.New("nonce store unavailable")
 	// ErrBeforeHorizon means the jti was issued before the store's
 	// horizon, the moment since which it holds every record: its records
-	// from before may be lost (an enforcer restart for Memory, a Redis
+	// from before may be lost (a process restart for Memory, a Redis
 	// restart or flush for Redis), so it cannot tell a first use from a
 	// replay. It wraps ErrReplayed: callers refuse it the same way, and a
 	// client retries with a fresh proof.

@@ -1,4 +1,4 @@
-package token
+package glob
 
 import (
 	"errors"
@@ -6,30 +6,29 @@ import (
 	"strings"
 )
 
-// maxGlobLen bounds a ci_trust condition pattern.
-const maxGlobLen = 512
+// maxLen bounds a pattern.
+const maxLen = 512
 
-// Glob is a compiled ci_trust condition pattern, matched against the whole
-// claim value:
+// Glob is a compiled pattern, matched against the whole value:
 //
 //   - `*` matches any run of characters (possibly empty) except `/`;
 //   - `**` matches any run of characters, `/` included;
 //   - every other character, `?`, `[` and `\` included, matches itself.
 //
-// There is no escape: a claim value holding a literal `*` is matched by
-// `*`. A pattern without `*` is an exact comparison.
+// There is no escape: a value holding a literal `*` is matched by `*`. A
+// pattern without `*` is an exact comparison.
 type Glob struct {
 	pattern string
 	re      *regexp.Regexp
 }
 
-// CompileGlob checks pattern: non-empty, at most 512 bytes, no run of
+// Compile checks pattern: non-empty, at most 512 bytes, no run of
 // three or more `*`.
-func CompileGlob(pattern string) (*Glob, error) {
+func Compile(pattern string) (*Glob, error) {
 	switch {
 	case pattern == "":
 		return nil, errors.New("empty pattern")
-	case len(pattern) > maxGlobLen:
+	case len(pattern) > maxLen:
 		return nil, errors.New("pattern longer than 512 bytes")
 	case strings.Contains(pattern, "***"):
 		return nil, errors.New("use * (within a path segment) or ** (across /), not ***")

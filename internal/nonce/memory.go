@@ -22,7 +22,7 @@ type MemoryConfig struct {
 	Now func() time.Time
 }
 
-// Memory is a Store for a single enforcer. Entries expire with their TTL;
+// Memory is a Store for a single process. Entries expire with their TTL;
 // each Record first drops the expired entries at the head of an
 // insertion-ordered queue, so cleanup is O(1) amortized. It is safe for
 // concurrent use.

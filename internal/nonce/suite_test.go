@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
 )
 
 // storeFactory returns a fresh, empty store and a function that lets time

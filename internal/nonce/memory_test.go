@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aip-project/aip/enforcer/nonce"
+	"github.com/aip-project/aip/internal/nonce"
 )
 
 // clock is a settable test clock.
