@@ -10,13 +10,13 @@
 # cannot run, the report says so instead of failing.
 #
 #   BENCH_OUT     output file (default docs/benchmarks.md)
-#   BENCH_ROUNDS  runs of each direct-vs-proxied pair; the median is judged (default 3)
+#   BENCH_ROUNDS  runs of each direct-vs-proxied pair; the median is judged (default 5)
 #   BENCH_CALLS   calls per round trip benchmark (default 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${BENCH_OUT:-docs/benchmarks.md}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 calls=${BENCH_CALLS:-5000}
 go=${GO:-go}
 raw=$(mktemp -d "${TMPDIR:-/tmp}/aip-bench.XXXXXX")
