@@ -24,6 +24,7 @@ type Cache struct {
 	seed    maphash.Seed
 	mask    uint64 // buckets - 1
 	entries []atomic.Pointer[PublicKey]
+	tables  tableSet
 }
 
 // NewCache returns a cache of at least size keys (rounded up to a power of
@@ -36,11 +37,13 @@ func NewCache(size int) *Cache {
 	for buckets*ways < size {
 		buckets *= 2
 	}
-	return &Cache{
+	c := &Cache{
 		seed:    maphash.MakeSeed(),
 		mask:    uint64(buckets - 1),
 		entries: make([]atomic.Pointer[PublicKey], buckets*ways),
 	}
+	c.tables.credit.Store(maxCredit)
+	return c
 }
 
 // Verify reports whether sig is a valid Ed25519 signature of message by
@@ -51,7 +54,7 @@ func (c *Cache) Verify(pub, message, sig []byte) bool {
 	if err != nil {
 		return false
 	}
-	return k.Verify(message, sig)
+	return c.tables.verify(k, message, sig)
 }
 
 // Key returns pub decoded, from the cache or decoded now and kept. Keys
