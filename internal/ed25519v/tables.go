@@ -95,10 +95,12 @@ func (s *tableSet) spend() bool {
 
 // victim advances the clock hand to a slot that is free, or whose key has
 // not used its table since the hand last passed, clearing the marks it
-// passes; after two turns without one (keys marking themselves again
-// meanwhile) it gives up.
+// passes. After one turn without one it gives up: the key that asked tries
+// again on its next verification, and keys that used their tables
+// meanwhile are marked again and kept (a second turn would evict the
+// first key passed, however hot).
 func (s *tableSet) victim() *atomic.Pointer[PublicKey] {
-	for range 2 * tableSlots {
+	for range tableSlots {
 		slot := &s.slots[(s.hand.Add(1)-1)%tableSlots]
 		k := slot.Load()
 		if k == nil || k.tbl.Load() == nil || !k.used.Load() {
