@@ -62,7 +62,8 @@ func (k *PublicKey) Verify(message, sig []byte) bool {
 }
 
 // verify is Verify, with the table of -A when t is not nil: R' is then
-// summed from t and the base point's table, without doublings.
+// summed from t and the base point's table, with 4 doublings instead of
+// 253. Both give the same point, so the same answer.
 func (k *PublicKey) verify(message, sig []byte, t *table) bool {
 	if len(sig) != ed25519.SignatureSize || sig[63]&224 != 0 {
 		return false
