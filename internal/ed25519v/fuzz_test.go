@@ -23,8 +23,8 @@ const (
 	fuzzKeyPlusP = 1 << 7 // pub += p: y not canonical when y < 19
 )
 
-// FuzzVerify holds PublicKey.Verify and Cache.Verify equal to
-// crypto/ed25519.Verify: on raw input, and on valid, small-order and
+// FuzzVerify holds PublicKey.Verify, Cache.Verify and the table path equal
+// to crypto/ed25519.Verify (see check): on raw input, and on valid, small-order and
 // mixed-order signatures mutated in the ways verifiers are known to differ
 // (non-canonical S, A and R, wrong lengths, flipped bits).
 func FuzzVerify(f *testing.F) {

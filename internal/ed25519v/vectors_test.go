@@ -160,9 +160,11 @@ func (s signer) sign(tb testing.TB, encA, encR, msg []byte) []byte {
 	return append(append([]byte{}, encR...), S.Bytes()...)
 }
 
-// check holds PublicKey.Verify and Cache.Verify equal to crypto/ed25519.Verify
-// for one input, and returns the answer. crypto/ed25519 panics on a key
-// that is not 32 bytes; ours refuses it.
+// check holds PublicKey.Verify, Cache.Verify (with or without the key's
+// table, as the cache decides) and verification with a table built for
+// this key equal to crypto/ed25519.Verify for one input, and returns the
+// answer. crypto/ed25519 panics on a key that is not 32 bytes; ours
+// refuses it.
 func check(tb testing.TB, c *Cache, pub, msg, sig []byte) bool {
 	tb.Helper()
 	if len(pub) != ed25519.PublicKeySize {
@@ -187,6 +189,9 @@ func check(tb testing.TB, c *Cache, pub, msg, sig []byte) bool {
 	}
 	if got := k.Verify(msg, sig); got != want {
 		tb.Fatalf("PublicKey.Verify(pub %x, msg %x, sig %x) = %v, crypto/ed25519 says %v", pub, msg, sig, got, want)
+	}
+	if got := k.verify(msg, sig, newTable(&k.negA)); got != want {
+		tb.Fatalf("table verification(pub %x, msg %x, sig %x) = %v, crypto/ed25519 says %v", pub, msg, sig, got, want)
 	}
 	return want
 }

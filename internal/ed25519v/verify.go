@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash"
 	"sync"
+	"sync/atomic"
 
 	"filippo.io/edwards25519"
 )
@@ -20,6 +21,13 @@ var ErrBadKey = errors.New("ed25519v: bad public key")
 type PublicKey struct {
 	raw  [ed25519.PublicKeySize]byte
 	negA edwards25519.Point // -A, as the verification equation needs it
+
+	// The table of -A and what a Cache decides it by (tables.go); a key
+	// made by NewPublicKey never has one.
+	tbl      atomic.Pointer[table]
+	seen     atomic.Bool // a signature verified through the Cache
+	used     atomic.Bool // tbl used since the clock hand last passed
+	building atomic.Bool
 }
 
 // NewPublicKey decodes pub as crypto/ed25519 does (SetBytes: on the curve,
@@ -50,6 +58,13 @@ var hashers = sync.Pool{New: func() any { return &hasher{h: sha512.New()} }}
 // Verify reports whether sig is a valid Ed25519 signature of message by k,
 // with the same answer as crypto/ed25519.Verify for every input.
 func (k *PublicKey) Verify(message, sig []byte) bool {
+	return k.verify(message, sig, nil)
+}
+
+// verify is Verify, with the table of -A when t is not nil: R' is then
+// summed from t and the base point's table, with 4 doublings instead of
+// 253. Both give the same point, so the same answer.
+func (k *PublicKey) verify(message, sig []byte, t *table) bool {
 	if len(sig) != ed25519.SignatureSize || sig[63]&224 != 0 {
 		return false
 	}
@@ -69,6 +84,15 @@ func (k *PublicKey) Verify(message, sig []byte) bool {
 		return false // unreachable: a SHA-512 sum is 64 bytes
 	}
 	// [S]B = R + [k]A, so R = [k](-A) + [S]B.
+	if t != nil {
+		var s, h, enc [32]byte
+		copy(s[:], sig[32:]) // canonical, so below l < 2^253
+		copy(h[:], kh.Bytes())
+		var R extended
+		R.doubleMul(baseTable(), &s, t, &h)
+		R.encode(&enc)
+		return bytes.Equal(sig[:32], enc[:])
+	}
 	var R edwards25519.Point
 	R.VarTimeDoubleScalarBaseMult(kh, &k.negA, S)
 	return bytes.Equal(sig[:32], R.Bytes())
