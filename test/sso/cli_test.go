@@ -162,6 +162,10 @@ func TestLoginDevice(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("user_code")),
 		chromedp.SendKeys(chromedp.ID("user_code"), code),
 		chromedp.Click(chromedp.ID("submit-login")),
+		// The click navigates to the login page: wait until the code's page
+		// is gone, or the login steps may query nodes of the page being
+		// replaced ("Could not find node with given id").
+		chromedp.WaitNotPresent(chromedp.ID("user_code")),
 		dexLogin(env.Alice),
 	)
 	if err != nil {
