@@ -126,7 +126,18 @@ func TestCacheKeepsNoBadKey(t *testing.T) {
 // insertions and evictions race (run with -race).
 func TestCacheConcurrent(t *testing.T) {
 	c := NewCache(8)
-	pubs, privs := keyPairs(t, 32)
+	hammer(t, c, 32, 8, 300, func(g, n int) int { return g*7 + n })
+	if n := c.held(); n > 8 {
+		t.Fatalf("holds %d keys", n)
+	}
+}
+
+// hammer signs a message with each of nkeys keys, then verifies from
+// goroutines concurrent goroutines, rounds times each: key pick(g, n) (mod
+// nkeys) must accept its signature and the next key must refuse it.
+func hammer(t *testing.T, c *Cache, nkeys, goroutines, rounds int, pick func(g, n int) int) {
+	t.Helper()
+	pubs, privs := keyPairs(t, nkeys)
 	msgs := make([][]byte, len(pubs))
 	sigs := make([][]byte, len(pubs))
 	for i := range pubs {
@@ -134,11 +145,11 @@ func TestCacheConcurrent(t *testing.T) {
 		sigs[i] = ed25519.Sign(privs[i], msgs[i])
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := range 8 {
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
 		wg.Go(func() {
-			for n := range 300 {
-				i := (g*7 + n) % len(pubs)
+			for n := range rounds {
+				i := pick(g, n) % len(pubs)
 				if !c.Verify(pubs[i], msgs[i], sigs[i]) {
 					errs <- fmt.Errorf("goroutine %d: key %d refused", g, i)
 					return
@@ -155,8 +166,5 @@ func TestCacheConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-	if n := c.held(); n > 8 {
-		t.Fatalf("holds %d keys", n)
 	}
 }

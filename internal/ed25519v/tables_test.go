@@ -2,8 +2,6 @@ package ed25519v
 
 import (
 	"crypto/ed25519"
-	"fmt"
-	"sync"
 	"testing"
 )
 
@@ -165,36 +163,7 @@ func TestCacheTableKeepsHotKey(t *testing.T) {
 // table builds, uses and evictions race (run with -race).
 func TestCacheTablesConcurrent(t *testing.T) {
 	c := NewCache(0)
-	pubs, privs := keyPairs(t, tableSlots+tableSlots/2)
-	msgs := make([][]byte, len(pubs))
-	sigs := make([][]byte, len(pubs))
-	for i := range pubs {
-		msgs[i] = fmt.Appendf(nil, "message %d", i)
-		sigs[i] = ed25519.Sign(privs[i], msgs[i])
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for g := range 4 {
-		wg.Go(func() {
-			for n := range 400 {
-				i := (g*13 + n*(g+1)) % len(pubs)
-				if !c.Verify(pubs[i], msgs[i], sigs[i]) {
-					errs <- fmt.Errorf("goroutine %d: key %d refused", g, i)
-					return
-				}
-				j := (i + 1) % len(pubs)
-				if c.Verify(pubs[j], msgs[i], sigs[i]) {
-					errs <- fmt.Errorf("goroutine %d: key %d accepted the signature of key %d", g, j, i)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	hammer(t, c, tableSlots+tableSlots/2, 4, 400, func(g, n int) int { return g*13 + n*(g+1) })
 	if n := c.tabled(); n > tableSlots {
 		t.Fatalf("%d keys hold a table, at most %d", n, tableSlots)
 	}
